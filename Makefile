@@ -1,0 +1,26 @@
+# The two commands of the README. Both create (or reuse) a local virtual
+# environment in .venv, so nothing is installed into the system Python.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+
+.PHONY: lab test clean-models
+
+# (Re)install when the project's dependencies change.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $@
+
+## make lab: set up, then open the notebooks in JupyterLab
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab notebooks/
+
+## make test: set up, then run the unit tests and execute every notebook
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+## make clean-models: forget the cached trained models (they retrain on next use)
+clean-models:
+	rm -rf data/models

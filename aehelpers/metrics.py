@@ -1,0 +1,67 @@
+"""Measuring reconstructions: the numbers the notebooks assert on.
+
+All functions take tensors of shape (N, 784) (any matching shapes work) and
+return Python floats, computed over every selected pixel of every image at once
+(not an average of per-image scores). Used by notebooks 01-05.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import nn
+
+__all__ = ["reconstruct", "masked_mse", "psnr"]
+
+
+@torch.no_grad()
+def reconstruct(model: nn.Module, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """``model(images)`` in eval mode without gradients, in chunks; same shape as ``images``.
+
+    Runs on the model's device and returns a CPU tensor.
+    """
+    was_training = model.training
+    model.eval()
+    dev = next(model.parameters()).device
+    out = torch.cat([model(chunk.to(dev)).cpu() for chunk in images.split(batch_size)])
+    model.train(was_training)
+    return out
+
+
+def _check(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None) -> None:
+    if pred.shape != target.shape:
+        raise ValueError(f"pred and target shapes differ: {tuple(pred.shape)} vs {tuple(target.shape)}")
+    if mask is not None:
+        if mask.dtype != torch.bool:
+            raise TypeError(f"mask must be a bool tensor (True = pixel counted), got {mask.dtype}; "
+                            "e.g. noise == 0 for the dropped pixels")
+        if mask.shape != pred.shape:
+            raise ValueError(f"mask shape {tuple(mask.shape)} does not match images {tuple(pred.shape)}")
+        if not mask.any():
+            raise ValueError("mask selects no pixel: nothing to measure")
+
+
+def masked_mse(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None) -> float:
+    """Mean squared error over the pixels where ``mask`` is True (all pixels if None).
+
+    Values are compared in whatever units they come in ([-1, 1] for normalised digits).
+    """
+    _check(pred, target, mask)
+    diff = (pred.float() - target.float()).square()
+    return float(diff[mask].mean() if mask is not None else diff.mean())
+
+
+def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = None,
+         value_range: tuple[float, float] = (-1.0, 1.0)) -> float:
+    """Peak signal-to-noise ratio in dB, with intensities rescaled to [0, 1].
+
+    ``value_range``: the range the inputs live in ((-1, 1) for normalised digits,
+    (0, 1) for intensities). PSNR = 10 log10(1 / MSE_[0,1]) over the masked pixels;
+    higher is better, +inf for a perfect match.
+    """
+    lo, hi = value_range
+    if not hi > lo:
+        raise ValueError(f"value_range must be (low, high) with high > low, got {value_range}")
+    mse01 = masked_mse(pred, target, mask) / (hi - lo) ** 2
+    return math.inf if mse01 == 0 else 10.0 * math.log10(1.0 / mse01)

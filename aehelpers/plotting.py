@@ -1,0 +1,143 @@
+"""Figures for the notebooks: digits in grayscale with explicit value ranges.
+
+Digits are shown with ``vmin=-1, vmax=1`` (the lecture's normalisation) unless told
+otherwise, so a mid-grey pixel means 0, never an automatic rescaling. Kernels use a
+diverging colormap symmetric around 0. Nothing here runs on import:
+``set_style()`` changes matplotlib's settings only when called.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+__all__ = ["set_style", "show_images", "show_rows", "show_kernels", "as_digits"]
+
+
+def set_style(presentation: bool = False) -> None:
+    """Matplotlib settings for the notebooks (called in each setup cell).
+
+    ``presentation=True``: large fonts, thick lines and high contrast, for a
+    projector in a lecture hall.
+    """
+    import matplotlib as mpl
+
+    mpl.rcParams.update({
+        "figure.dpi": 100 if presentation else 80,
+        "image.cmap": "gray",
+        "image.interpolation": "nearest",
+        "axes.grid": False,
+        "axes.titlesize": 16 if presentation else 10,
+        "axes.labelsize": 16 if presentation else 10,
+        "xtick.labelsize": 14 if presentation else 9,
+        "ytick.labelsize": 14 if presentation else 9,
+        "legend.fontsize": 14 if presentation else 9,
+        "figure.titlesize": 18 if presentation else 12,
+        "lines.linewidth": 3 if presentation else 1.5,
+        "font.weight": "bold" if presentation else "normal",
+        "figure.facecolor": "white",
+        "axes.facecolor": "white",
+    })
+
+
+def as_digits(images) -> np.ndarray:
+    """Tensor/array of shape (N, 784), (N, 28, 28), (784,) or (28, 28) -> (N, 28, 28) numpy."""
+    if isinstance(images, torch.Tensor):
+        images = images.detach().cpu().numpy()
+    arr = np.asarray(images, dtype=np.float32)
+    if arr.ndim in (1, 2) and arr.shape[-1] == 784:
+        arr = arr.reshape(-1, 28, 28)
+    elif arr.ndim == 2 and arr.shape == (28, 28):
+        arr = arr[None]
+    if arr.ndim != 3 or arr.shape[1:] != (28, 28):
+        raise ValueError(f"expected digits of shape (N, 784) or (N, 28, 28), got {arr.shape}")
+    return arr
+
+
+def show_images(images, titles=None, ncols: int = 10, vmin: float = -1.0, vmax: float = 1.0,
+                suptitle: str | None = None, size: float = 1.2, cmap: str = "gray"):
+    """Grid of digits (N, 784) or (N, 28, 28); returns the figure.
+
+    Values are drawn on the fixed range [vmin, vmax] ([-1, 1] by default; use
+    ``vmin=0`` for [0, 1] data). ``titles``: one string per digit, or None.
+    """
+    import matplotlib.pyplot as plt
+
+    digits = as_digits(images)
+    n = len(digits)
+    if titles is not None and len(titles) != n:
+        raise ValueError(f"got {len(titles)} titles for {n} images")
+    ncols = max(1, min(ncols, n))
+    nrows = math.ceil(n / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + (0.4 if suptitle else 0)),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            ax.imshow(digits[i], cmap=cmap, vmin=vmin, vmax=vmax)
+            if titles is not None:
+                ax.set_title(titles[i], fontsize="small")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_rows(rows: dict, vmin: float = -1.0, vmax: float = 1.0, size: float = 1.2,
+              suptitle: str | None = None):
+    """One labelled row per entry of ``rows`` ({label: (N, 784) digits}); returns the figure.
+
+    For comparisons such as [corrupted, denoised, original]: every row has the same
+    number of digits, every panel is titled with its row label, values use [vmin, vmax].
+    """
+    import matplotlib.pyplot as plt
+
+    data = {label: as_digits(v) for label, v in rows.items()}
+    lengths = {len(v) for v in data.values()}
+    if len(lengths) != 1:
+        raise ValueError(f"all rows need the same number of digits, got {sorted(lengths)}")
+    ncols = lengths.pop()
+    fig, axes = plt.subplots(len(data), ncols, figsize=(size * ncols, size * len(data) + 0.3),
+                             squeeze=False)
+    for r, (label, digits) in enumerate(data.items()):
+        for c in range(ncols):
+            ax = axes[r, c]
+            ax.imshow(digits[c], cmap="gray", vmin=vmin, vmax=vmax)
+            ax.set_xticks([]), ax.set_yticks([])
+            ax.set_title(label, fontsize="x-small")
+    if suptitle:
+        fig.suptitle(suptitle)
+    fig.tight_layout()
+    return fig
+
+
+def show_kernels(weight, n: int = 100, ncols: int = 10, ax_title: str | None = None,
+                 size: float = 0.9, limit: float | None = None, order=None):
+    """Encoder kernels: rows of W_h (d, 784) drawn as 28x28 images; returns the figure.
+
+    A diverging colormap symmetric around 0 (``limit`` defaults to the largest
+    absolute weight shown), so blue and red are negative and positive weights and
+    white is 0. Shows the first ``n`` kernels, or those listed in ``order``.
+    Used by notebook 04 (the lecture's fig 22-23).
+    """
+    import matplotlib.pyplot as plt
+
+    w = weight.detach().cpu().numpy() if isinstance(weight, torch.Tensor) else np.asarray(weight)
+    if w.ndim != 2 or w.shape[1] != 784:
+        raise ValueError(f"expected an encoder weight of shape (d, 784), got {w.shape}")
+    idx = np.arange(min(n, len(w))) if order is None else np.asarray(order)[:n]
+    kernels = w[idx].reshape(-1, 28, 28)
+    lim = float(np.abs(kernels).max()) if limit is None else float(limit)
+    ncols = max(1, min(ncols, len(idx)))
+    nrows = math.ceil(len(idx) / ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < len(idx):
+            im = ax.imshow(kernels[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
+            ax.set_title(f"#{idx[i]}", fontsize="xx-small")
+    fig.suptitle(ax_title or f"encoder kernels (weights in [{-lim:.2f}, {lim:.2f}])")
+    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6)
+    return fig

@@ -1,0 +1,100 @@
+"""The lecture's training loop against ``aehelpers.fit``, side by side, same recipe.
+
+Both train the 784 -> d -> 784 tanh autoencoder with Adam (lr 1e-3), MSE, batches
+of 256 and the same initial weights (seed), on full MNIST:
+
+* lecture: ``MNIST(transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))``
+  through a ``DataLoader(batch_size=256, shuffle=True)``, i.e. a PIL image and two
+  transforms per sample, then the five steps of the lecture's loop;
+* fit: ``aehelpers.fit`` on the digits converted once to a tensor.
+
+Prints one table row per model: seconds per epoch of each loop (mean over the
+epochs, data loading included), the speed ratio, and the test MSE of each model
+on the 10,000 test digits. Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_training.py                # d=30, 20 epochs
+    .venv/bin/python benchmarks/bench_training.py --d 30 500 --epochs 20
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import time
+
+import torch
+from torch import nn
+
+import aehelpers as ae
+
+
+def lecture_loop(d: int, epochs: int, seed: int):
+    """The lecture's notebook loop, verbatim apart from the seed and timing."""
+    from torch.utils.data import DataLoader
+    from torchvision import transforms
+    from torchvision.datasets import MNIST
+
+    img_transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+    dataset = MNIST(str(ae.data_dir()), transform=img_transform, download=False)
+    g = torch.Generator().manual_seed(seed)
+    dataloader = DataLoader(dataset, batch_size=256, shuffle=True, generator=g)
+    torch.manual_seed(seed)
+    model = ae.Autoencoder(784, d)
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    start = time.perf_counter()
+    for epoch in range(epochs):
+        for data in dataloader:
+            img, _ = data
+            img = img.view(img.size(0), -1)
+            output = model(img)
+            loss = criterion(output, img.data)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model, (time.perf_counter() - start) / epochs
+
+
+def fit_loop(d: int, epochs: int, seed: int):
+    torch.manual_seed(seed)
+    model = ae.Autoencoder(784, d)
+    images = ae.load_mnist(train=True)[0]
+    start = time.perf_counter()
+    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu")
+    return model, (time.perf_counter() - start) / epochs
+
+
+def test_mse(model) -> float:
+    x = ae.load_mnist(train=False)[0]
+    return ae.masked_mse(ae.reconstruct(model, x), x)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description="lecture loop vs aehelpers.fit")
+    ap.add_argument("--d", type=int, nargs="+", default=[30], help="hidden sizes (default 30)")
+    ap.add_argument("--epochs", type=int, default=20, help="epochs, the lecture's 20 by default")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--skip-lecture", action="store_true", help="time fit alone")
+    args = ap.parse_args()
+    if ae.data_source() != "full":
+        raise SystemExit("this benchmark needs full MNIST in data/MNIST/raw (see README, 'Offline')")
+
+    print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
+          f"{platform.processor() or platform.machine()}; full MNIST, {args.epochs} epochs, batch 256, Adam 1e-3")
+    print(f"| d | lecture loop s/epoch | fit s/epoch | speed-up | lecture test MSE | fit test MSE | MSE diff |")
+    print(f"|---|---|---|---|---|---|---|")
+    for d in args.d:
+        fit_model, fit_s = fit_loop(d, args.epochs, args.seed)
+        fit_mse = test_mse(fit_model)
+        if args.skip_lecture:
+            print(f"| {d} | - | {fit_s:.3f} | - | - | {fit_mse:.4f} | - |", flush=True)
+            continue
+        lec_model, lec_s = lecture_loop(d, args.epochs, args.seed)
+        lec_mse = test_mse(lec_model)
+        print(f"| {d} | {lec_s:.2f} | {fit_s:.3f} | {lec_s / fit_s:.1f}x | {lec_mse:.4f} | {fit_mse:.4f} "
+              f"| {100 * (fit_mse - lec_mse) / lec_mse:+.1f} % |", flush=True)
+
+
+if __name__ == "__main__":
+    main()
