@@ -12,7 +12,7 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["reconstruct", "masked_mse", "psnr"]
+__all__ = ["reconstruct", "masked_mse", "psnr", "check_claim"]
 
 
 @torch.no_grad()
@@ -65,3 +65,22 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = N
         raise ValueError(f"value_range must be (low, high) with high > low, got {value_range}")
     mse01 = masked_mse(pred, target, mask) / (hi - lo) ** 2
     return math.inf if mse01 == 0 else 10.0 * math.log10(1.0 / mse01)
+
+
+def check_claim(holds: bool, claim: str) -> bool:
+    """Assert a lecture claim measured in a notebook, e.g. ``check_claim(ae_mse < pca_mse, "AE beats PCA")``.
+
+    On full MNIST a claim that does not hold raises ``AssertionError`` (so CI
+    checks every claim on every run). On the bundled 4,000-digit sample the
+    lecture's recipe is not expected to reach the same numbers: the outcome is
+    printed instead of asserted. Returns ``holds``.
+    """
+    from .data import data_source
+
+    holds = bool(holds)
+    if data_source() == "full":
+        assert holds, f"lecture claim not reproduced on full MNIST: {claim}"
+        print(f"checked on full MNIST: {claim}")
+    else:
+        print(f"not asserted on the bundled sample ({'holds' if holds else 'does NOT hold'} here): {claim}")
+    return holds

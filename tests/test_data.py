@@ -1,0 +1,144 @@
+"""aehelpers.data: normalisation, sources, offline fallback, corrupt files."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+from torchvision import transforms
+
+import aehelpers as ae
+import aehelpers.data as data_mod
+from aehelpers.data import MnistDataError
+
+LECTURE_TRANSFORM = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
+FULL_RAW = data_mod.REPO_ROOT / "data" / "MNIST" / "raw"
+needs_full = pytest.mark.skipif(not data_mod._full_available(data_mod.REPO_ROOT / "data"),
+                                reason="full MNIST not in data/MNIST/raw (see README, 'Offline')")
+
+
+def test_normalize_is_bitwise_the_lectures_transform():
+    pixels, _ = data_mod._load_sample(train=True)
+    ours = data_mod.normalize(pixels[:200])
+    theirs = torch.stack([LECTURE_TRANSFORM(Image.fromarray(p.reshape(28, 28).numpy(), mode="L")).reshape(-1)
+                          for p in pixels[:200]])
+    assert torch.equal(ours, theirs)
+    assert ours.min() == -1 and ours.max() == 1
+
+
+def test_normalize_rejects_float():
+    with pytest.raises(TypeError, match="uint8"):
+        data_mod.normalize(torch.zeros(3, 784))
+
+
+@needs_full
+def test_full_mnist_matches_torchvision_pipeline(monkeypatch):
+    from torchvision.datasets import MNIST
+
+    monkeypatch.delenv("AEHELPERS_DATA", raising=False)
+    monkeypatch.setenv("AEHELPERS_DATASET", "full")
+    for train, n in ((True, 60_000), (False, 10_000)):
+        images, labels = ae.load_mnist(train=train)
+        assert images.shape == (n, 784) and images.dtype == torch.float32
+        assert labels.shape == (n,) and labels.dtype == torch.int64
+        assert set(labels.unique().tolist()) == set(range(10))
+        ds = MNIST(str(data_mod.REPO_ROOT / "data"), train=train, transform=LECTURE_TRANSFORM)
+        for i in (0, 1, 12345 % n, n - 1):
+            img, label = ds[i]
+            assert torch.equal(images[i], img.reshape(-1)) and labels[i] == label
+    assert ae.load_mnist()[0] is ae.load_mnist()[0], "loaded once per process"
+
+
+def test_forced_sample(fresh_data):
+    fresh_data("sample")
+    (xtr, ytr), (xte, yte) = ae.load_mnist(True), ae.load_mnist(False)
+    assert ae.data_source() == "sample"
+    assert xtr.shape == (4000, 784) and xte.shape == (1000, 784)
+    assert xtr.min() >= -1 and xtr.max() <= 1 and xtr.dtype == torch.float32
+    assert torch.bincount(yte).tolist() == [100] * 10, "class-balanced held-out part"
+    assert torch.bincount(ytr).tolist() == [400] * 10
+    train_rows = {bytes(r.numpy().tobytes()) for r in xtr}
+    assert not any(bytes(r.numpy().tobytes()) in train_rows for r in xte), "train and test overlap"
+    assert "sample" in ae.describe_data() and "4,000" in ae.describe_data()
+
+
+def test_offline_falls_back_to_sample_with_one_notice(fresh_data, capsys):
+    fresh_data("auto")
+    images, _ = ae.load_mnist()
+    ae.load_mnist(train=False)
+    out = capsys.readouterr().out
+    assert len(images) == 4000 and ae.data_source() == "sample"
+    assert out.count("using the bundled sample") == 1
+    assert "MNIST/raw" in out, "the notice says how to get the full set"
+
+
+def test_full_forced_offline_is_a_clear_error(fresh_data):
+    root = fresh_data("full")
+    with pytest.raises(MnistDataError, match="could not be downloaded") as err:
+        ae.load_mnist()
+    assert str(root / "MNIST" / "raw") in str(err.value)
+    assert "AEHELPERS_DATASET" in str(err.value)
+
+
+def test_unknown_dataset_mode(fresh_data):
+    fresh_data("everything")
+    with pytest.raises(ValueError, match="AEHELPERS_DATASET"):
+        ae.load_mnist()
+
+
+def _fake_full(root, images_bytes=None):
+    """A data folder with the four raw files; train images optionally replaced."""
+    raw = root / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    for name in data_mod._RAW_FILES:
+        src = FULL_RAW / name
+        if name == "train-images-idx3-ubyte" and images_bytes is not None:
+            (raw / name).write_bytes(images_bytes)
+        else:
+            os.symlink(src, raw / name)
+    return raw / "train-images-idx3-ubyte"
+
+
+@needs_full
+def test_truncated_file_names_the_file_and_the_fix(fresh_data):
+    root = fresh_data("auto")
+    good = (FULL_RAW / "train-images-idx3-ubyte").read_bytes()
+    bad = _fake_full(root, good[: len(good) // 3])
+    with pytest.raises(MnistDataError, match="truncated or corrupt") as err:
+        ae.load_mnist()
+    assert str(bad) in str(err.value) and "Delete it" in str(err.value)
+
+
+@needs_full
+def test_gzipped_or_garbage_file_is_reported(fresh_data):
+    root = fresh_data("auto")
+    bad = _fake_full(root, b"\x1f\x8b\x08\x00" + bytes(100))
+    with pytest.raises(MnistDataError, match="magic number") as err:
+        ae.load_mnist()
+    assert str(bad) in str(err.value)
+
+
+def test_missing_or_corrupt_sample(fresh_data, monkeypatch, tmp_path):
+    fresh_data("sample")
+    broken = tmp_path / "broken.npz"
+    broken.write_bytes(b"not a zip file")
+    monkeypatch.setattr(data_mod, "sample_path", lambda: broken)
+    with pytest.raises(MnistDataError, match="bundled MNIST sample"):
+        ae.load_mnist()
+
+
+def test_data_dir_is_the_repository_folder_from_any_cwd(monkeypatch):
+    monkeypatch.delenv("AEHELPERS_DATA", raising=False)
+    monkeypatch.chdir(data_mod.REPO_ROOT / "notebooks")
+    assert ae.data_dir() == data_mod.REPO_ROOT / "data"
+    monkeypatch.setenv("AEHELPERS_DATA", "/tmp/elsewhere")
+    assert ae.data_dir() == Path("/tmp/elsewhere").resolve()
+
+
+def test_sample_file_is_small_and_committed():
+    assert data_mod.sample_path().stat().st_size <= 2 * 1024 * 1024
+    with np.load(data_mod.sample_path()) as npz:
+        assert sorted(npz.files) == ["test_images", "test_labels", "train_images", "train_labels"]
+        assert npz["train_images"].dtype == np.uint8

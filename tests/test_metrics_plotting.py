@@ -1,0 +1,100 @@
+"""aehelpers.metrics and aehelpers.plotting."""
+
+import math
+
+import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+
+import aehelpers as ae
+
+
+def test_masked_mse_and_psnr_known_values():
+    target = torch.zeros(2, 784)
+    pred = torch.zeros(2, 784)
+    pred[0, :10] = 0.2  # in [-1, 1] units
+    mask = torch.zeros(2, 784, dtype=torch.bool)
+    mask[0, :10] = True
+    assert ae.masked_mse(pred, target, mask) == pytest.approx(0.04)
+    assert ae.masked_mse(pred, target) == pytest.approx(0.04 * 10 / 1568)
+    # 0.2 in [-1, 1] is 0.1 in [0, 1]: MSE 0.01 -> 20 dB
+    assert ae.psnr(pred, target, mask) == pytest.approx(20.0)
+    assert ae.psnr(pred / 2, target / 2, mask, value_range=(0, 1)) == pytest.approx(20.0)
+    assert ae.psnr(target, target) == math.inf
+
+
+@pytest.mark.parametrize("mask, err", [
+    (torch.ones(2, 784), TypeError), (torch.ones(2, 10, dtype=torch.bool), ValueError),
+    (torch.zeros(2, 784, dtype=torch.bool), ValueError),
+])
+def test_bad_masks(mask, err):
+    with pytest.raises(err, match="mask"):
+        ae.masked_mse(torch.zeros(2, 784), torch.zeros(2, 784), mask)
+
+
+def test_shape_mismatch_and_bad_range():
+    with pytest.raises(ValueError, match="shapes differ"):
+        ae.masked_mse(torch.zeros(2, 784), torch.zeros(3, 784))
+    with pytest.raises(ValueError, match="value_range"):
+        ae.psnr(torch.zeros(1), torch.ones(1), value_range=(1, 1))
+
+
+def test_reconstruct_matches_model_and_restores_mode():
+    model = ae.Autoencoder(784, 5).train()
+    x = torch.randn(10, 784)
+    out = ae.reconstruct(model, x, batch_size=3)
+    assert torch.allclose(out, model(x), atol=1e-6) and not out.requires_grad and model.training
+
+
+def test_check_claim_asserts_on_full_and_reports_on_sample(fresh_data, capsys, monkeypatch):
+    fresh_data("sample")
+    assert ae.check_claim(False, "x beats y") is False
+    assert "does NOT hold" in capsys.readouterr().out
+    monkeypatch.setattr("aehelpers.data.data_source", lambda: "full")
+    with pytest.raises(AssertionError, match="x beats y"):
+        ae.check_claim(False, "x beats y")
+    assert ae.check_claim(True, "x beats y")
+
+
+def test_set_style_is_explicit():
+    before = dict(matplotlib.rcParams)
+    import importlib
+    importlib.reload(ae.plotting)  # re-importing changes nothing
+    assert dict(matplotlib.rcParams) == before
+    ae.set_style(presentation=True)
+    big = matplotlib.rcParams["axes.titlesize"]
+    ae.set_style()
+    assert big > matplotlib.rcParams["axes.titlesize"] and matplotlib.rcParams["image.cmap"] == "gray"
+
+
+def test_show_images_grid_titles_and_fixed_range():
+    x = torch.linspace(-0.5, 0.5, 5 * 784).reshape(5, 784)
+    fig = ae.show_images(x, titles=list("abcde"), ncols=3, suptitle="five")
+    axes = [ax for ax in fig.axes if ax.images]
+    assert len(fig.axes) == 6 and len(axes) == 5
+    assert [ax.get_title() for ax in axes] == list("abcde")
+    assert all(ax.images[0].get_clim() == (-1.0, 1.0) for ax in axes), "no automatic rescaling"
+    plt.close(fig)
+
+
+def test_show_rows_and_kernels():
+    fig = ae.show_rows({"noisy": torch.zeros(4, 784), "clean": torch.ones(4, 28, 28)})
+    titles = [ax.get_title() for ax in fig.axes]
+    assert titles.count("noisy") == 4 and titles.count("clean") == 4
+    plt.close(fig)
+    w = torch.randn(30, 784)
+    fig = ae.show_kernels(w, n=12, ncols=6)
+    im = [ax for ax in fig.axes if ax.images][0].images[0]
+    lo, hi = im.get_clim()
+    assert lo == -hi == pytest.approx(-w[:12].abs().max().item()), "symmetric around 0"
+    plt.close(fig)
+
+
+@pytest.mark.parametrize("bad", [np.zeros((3, 100)), np.zeros((2, 3, 4, 5))])
+def test_as_digits_rejects_other_shapes(bad):
+    with pytest.raises(ValueError, match="784"):
+        ae.as_digits(bad)
+    with pytest.raises(ValueError, match="titles"):
+        ae.show_images(np.zeros((2, 784)), titles=["one"])

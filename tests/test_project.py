@@ -1,0 +1,96 @@
+"""The project's promises: packaging in sync, notebook hygiene, README and CI agree, import is inert."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+# pip name -> conda-forge name, where they differ
+CONDA_NAME = {"torch": "pytorch", "opencv-python-headless": "opencv"}
+
+
+def _name(requirement: str) -> str:
+    return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
+
+
+def test_environment_yml_names_the_same_packages_as_pyproject():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pip_names = {_name(r) for r in meta["dependencies"] + meta["optional-dependencies"]["test"]}
+    expected = {CONDA_NAME.get(n, n) for n in pip_names} | {"python", "pip"}
+    conda = set()
+    text = (ROOT / "environment.yml").read_text()
+    for line in text[text.index("dependencies:"):].splitlines():
+        m = re.match(r"^  - ([A-Za-z0-9_.-]+)", line)  # top-level dependency entries only
+        if m:
+            conda.add(_name(m.group(1)))
+    assert conda == expected
+    assert "- -e ." in (ROOT / "environment.yml").read_text(), "conda env installs aehelpers itself"
+
+
+def test_dependencies_have_lower_bounds_not_pins():
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    for req in meta["dependencies"] + meta["optional-dependencies"]["test"]:
+        assert ">=" in req and "==" not in req and "<" not in req.replace("<=", ""), req
+
+
+def test_notebooks_exist_and_are_numbered():
+    assert NOTEBOOKS, "no notebooks found"
+    for nb in NOTEBOOKS:
+        assert re.fullmatch(r"\d\d-[a-z0-9-]+\.ipynb", nb.name), nb.name
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_hygiene(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    for cell in code:
+        assert cell.get("outputs") == [] and cell.get("execution_count") is None, "commit without outputs"
+    setup = "".join(code[0]["source"])
+    assert "ae.set_style(" in setup and "describe_data()" in setup and "SEED" in setup, \
+        "the first code cell is the setup cell: style, seed, device, data in use"
+    assert nb["cells"][0]["cell_type"] == "markdown", "a notebook opens with a title"
+    for cell in code:
+        src = "".join(cell["source"])
+        assert not re.search(r"^\s*#\s*(model|ae|fit|train)\w*\s*=", src, re.M), "no comment/uncomment switches"
+        if "plt.subplots" in src or "ae.show_" in src:
+            assert "plt.show()" in src or "display(" in src, "plotting cells end with plt.show()"
+
+
+def test_readme_map_lists_every_notebook_and_ci_runs_its_test_command():
+    readme = (ROOT / "README.md").read_text()
+    for nb in NOTEBOOKS:
+        assert f"notebooks/{nb.name}" in readme, f"{nb.name} missing from the README's notebook map"
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert "make test" in readme and "make lab" in readme
+    assert re.search(r"^make test$", ci, re.M), ".ci/run runs exactly the README's test command"
+    makefile = (ROOT / "Makefile").read_text()
+    assert re.search(r"^test:", makefile, re.M) and re.search(r"^lab:", makefile, re.M)
+    assert "-m pytest" in makefile
+
+
+IMPORT_CHECK = """
+import sys, os
+import matplotlib, torch
+rc = dict(matplotlib.rcParams)
+rng = torch.get_rng_state().clone()
+import aehelpers
+assert dict(matplotlib.rcParams) == rc, "import changed matplotlib settings"
+assert torch.equal(torch.get_rng_state(), rng), "import touched the RNG"
+heavy = [m for m in ("torchvision", "cv2", "ipywidgets") if m in sys.modules]  # (torch itself imports tqdm)
+assert not heavy, heavy
+assert os.listdir(os.environ["AEHELPERS_DATA"]) == [], "import wrote files"
+"""
+
+
+def test_import_has_no_side_effects(tmp_path):
+    env = {"AEHELPERS_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
+    run = subprocess.run([sys.executable, "-c", IMPORT_CHECK], env=env, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout == ""

@@ -1,0 +1,97 @@
+"""aehelpers.training: fit's recipe, determinism, progress, NaN detection, bad input."""
+
+import pytest
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import aehelpers as ae
+
+
+@pytest.fixture
+def digits(sample_digits):
+    return sample_digits[0][:512]
+
+
+def _model(seed=0, d=8):
+    torch.manual_seed(seed)
+    return ae.Autoencoder(784, d)
+
+
+def test_fit_learns_and_returns_one_loss_per_epoch(digits):
+    losses = ae.fit(_model(), digits, epochs=4, batch_size=64, lr=1e-2, progress=False, device="cpu")
+    assert len(losses) == 4 and all(isinstance(v, float) for v in losses)
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_fit_loss_is_the_mean_mse_over_the_epoch(digits):
+    """With lr=0 nothing changes: the epoch loss must equal the model's full-data MSE."""
+    model = _model()
+    expected = F.mse_loss(model(digits), digits).item()
+    losses = ae.fit(model, digits, epochs=2, batch_size=100, lr=0.0, progress=False, device="cpu")
+    assert losses == pytest.approx([expected, expected], rel=1e-5)
+
+
+def test_same_seed_same_losses_other_seed_other_losses(digits):
+    a = ae.fit(_model(), digits, epochs=2, batch_size=64, seed=3, progress=False, device="cpu")
+    b = ae.fit(_model(), digits, epochs=2, batch_size=64, seed=3, progress=False, device="cpu")
+    c = ae.fit(_model(), digits, epochs=2, batch_size=64, seed=4, progress=False, device="cpu")
+    assert a == b and a != c
+
+
+def test_denoise_feeds_corrupted_input_and_targets_clean(digits):
+    seen = []
+    model = _model()
+    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
+    ae.fit(model, digits, epochs=1, batch_size=512, lr=0.0, denoise=True, p=0.5, progress=False, device="cpu")
+    x = seen[0]
+    ratio = x / digits[torch.randperm(512, generator=torch.Generator().manual_seed(0))]
+    zeros = (x == 0).float().mean().item()
+    assert 0.45 < zeros < 0.75, "about half the pixels (plus the exact zeros of the data) are dropped"
+    kept = ratio[(x != 0)]
+    assert torch.allclose(kept, torch.full_like(kept, 2.0)), "kept pixels are doubled, as by nn.Dropout"
+
+
+def test_nan_loss_stops_training_with_a_clear_error(digits):
+    nan_loss = lambda out, target: F.mse_loss(out, target) * float("nan")  # noqa: E731
+    with pytest.raises(ae.TrainingDivergedError, match="smaller learning rate"):
+        ae.fit(_model(), digits, epochs=3, criterion=nan_loss, progress=False, device="cpu")
+
+
+def test_diverging_training_is_caught(digits):
+    model = nn.Sequential(nn.Linear(784, 784))
+    with pytest.raises(ae.TrainingDivergedError, match="epoch"):
+        ae.fit(model, digits * 1e20, epochs=2, lr=1e3, progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("bad, match", [
+    (lambda d: d.reshape(-1, 28, 28), "shape"),
+    (lambda d: d[:, :100], "expects 784 features"),
+    (lambda d: d.to(torch.int64), "float"),
+    (lambda d: d.numpy(), "torch.Tensor"),
+    (lambda d: torch.where(d > 0.9, float("nan"), d), "NaN"),
+])
+def test_bad_images_are_rejected(digits, bad, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ae.fit(_model(), bad(digits), epochs=1, progress=False, device="cpu")
+
+
+def test_bad_epochs_rejected(digits):
+    with pytest.raises(ValueError, match="positive"):
+        ae.fit(_model(), digits, epochs=0, progress=False)
+
+
+def test_progress_bar_only_when_asked(digits, capsys):
+    ae.fit(_model(), digits[:64], epochs=2, progress=False, device="cpu")
+    assert capsys.readouterr().err == ""
+    ae.fit(_model(), digits[:64], epochs=2, progress=True, device="cpu")
+    err = capsys.readouterr().err
+    assert "training" in err and "2/2" in err and "loss=" in err
+
+
+def test_device_choice_and_override(monkeypatch):
+    monkeypatch.setenv("AEHELPERS_DEVICE", "cpu")
+    assert ae.device() == torch.device("cpu")
+    monkeypatch.delenv("AEHELPERS_DEVICE")
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert ae.device().type == expected
