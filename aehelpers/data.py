@@ -137,11 +137,16 @@ def _full_available(root: Path) -> bool:
     return all((raw / name).exists() for name in _RAW_FILES)
 
 
-def _load_full(root: Path, train: bool, download: bool):
-    from torchvision.datasets import MNIST  # imported lazily: keeps `import aehelpers` light
+def _read_idx(path: Path, header: int) -> torch.Tensor:
+    """The payload of a validated IDX file as a uint8 tensor."""
+    return torch.from_numpy(np.fromfile(path, dtype=np.uint8, offset=header))
 
+
+def _load_full(root: Path, train: bool, download: bool):
     split = "train" if train else "t10k"
     if download and not _full_available(root):
+        from torchvision.datasets import MNIST  # lazily: only a download needs torchvision
+
         MNIST(str(root), train=train, download=True)  # raises if offline
     for name, (magic, shape) in _RAW_FILES.items():
         if name.startswith(split):
@@ -153,8 +158,12 @@ def _load_full(root: Path, train: bool, download: bool):
                     f"{_full_raw_dir(root)} (see README, 'Offline')."
                 )
             _check_raw_file(path, magic, shape, _FULL_SIZES[split])
-    ds = MNIST(str(root), train=train, download=False)
-    return ds.data.reshape(len(ds.data), 784), ds.targets.to(torch.int64)
+    # The files are validated: read them directly (the same bytes torchvision's MNIST
+    # reads, without importing torchvision, which costs seconds in every notebook).
+    raw = _full_raw_dir(root)
+    pixels = _read_idx(raw / f"{split}-images-idx3-ubyte", 16).reshape(-1, 784)
+    labels = _read_idx(raw / f"{split}-labels-idx1-ubyte", 8).to(torch.int64)
+    return pixels, labels
 
 
 def _load_sample(train: bool):

@@ -49,6 +49,47 @@ def _generator(dev: torch.device, seed: int) -> torch.Generator:
     return g.manual_seed(seed)
 
 
+class _FusedAdam:
+    """Adam (no weight decay) through torch's fused kernel, called directly.
+
+    The same arithmetic as ``torch.optim.Adam(params, lr, fused=True)`` (tested to
+    be bitwise equal), without the optimiser's per-step Python bookkeeping, which
+    costs about 0.2 ms a step: 5 % of a whole d = 30 training step on two cores.
+    """
+
+    def __init__(self, params, lr: float, betas=(0.9, 0.999), eps: float = 1e-8):
+        self.params = [p for p in params if p.requires_grad]
+        self.exp_avg = [torch.zeros_like(p) for p in self.params]
+        self.exp_avg_sq = [torch.zeros_like(p) for p in self.params]
+        self.steps = [torch.zeros((), dtype=torch.float32, device=p.device) for p in self.params]
+        self.lr, self.betas, self.eps = lr, betas, eps
+
+    @staticmethod
+    def available(dev: torch.device) -> bool:
+        return hasattr(torch, "_fused_adam_") and dev.type in ("cpu", "cuda")
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    @torch.no_grad()
+    def step(self) -> None:
+        with_grad = [i for i, p in enumerate(self.params) if p.grad is not None]
+        pick = lambda xs: [xs[i] for i in with_grad]  # noqa: E731
+        steps = pick(self.steps)
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(pick(self.params), [self.params[i].grad for i in with_grad], pick(self.exp_avg),
+                           pick(self.exp_avg_sq), [], steps, lr=self.lr, beta1=self.betas[0],
+                           beta2=self.betas[1], weight_decay=0.0, eps=self.eps, amsgrad=False,
+                           maximize=False)
+
+
+def _adam(model: nn.Module, lr: float, dev: torch.device):
+    if _FusedAdam.available(dev):
+        return _FusedAdam(model.parameters(), lr)
+    return torch.optim.Adam(model.parameters(), lr=lr)
+
+
 def batches(n: int, batch_size: int, generator: torch.Generator | None = None):
     """Shuffled index batches covering ``range(n)`` once (the last may be short)."""
     perm = torch.randperm(n, generator=generator, device=generator.device if generator else "cpu")
@@ -95,7 +136,7 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     criterion = criterion if criterion is not None else nn.MSELoss()
     model.to(dev).train()
     data = images.to(dev)
-    opt = torch.optim.Adam(model.parameters(), lr=lr, fused=dev.type in ("cpu", "cuda"))
+    opt = _adam(model, lr, dev)
     gen = _generator(dev, seed)
     n = len(data)
     losses: list[float] = []
@@ -103,11 +144,11 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     for epoch in bar:
         total = torch.zeros((), device=dev)
         for idx in batches(n, batch_size, gen):
-            img = data[idx]
+            img = data.index_select(0, idx)     # (index_select: 6x faster than data[idx])
             x = img * dropout_noise(img.shape, p, generator=gen) if denoise else img
             output = model(x)                    # 1. forward
             loss = criterion(output, img)        # 2. loss against the clean image
-            opt.zero_grad(set_to_none=True)      # 3. clear old gradients
+            opt.zero_grad()                      # 3. clear old gradients
             loss.backward()                      # 4. backpropagate
             opt.step()                           # 5. update the weights
             total += loss.detach() * len(idx)

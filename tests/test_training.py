@@ -95,3 +95,24 @@ def test_device_choice_and_override(monkeypatch):
     monkeypatch.delenv("AEHELPERS_DEVICE")
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     assert ae.device().type == expected
+
+
+def test_lean_fused_adam_matches_torch_adam():
+    from aehelpers.training import _FusedAdam
+
+    def run(make_opt):
+        torch.manual_seed(0)
+        model = ae.Autoencoder(784, 6)
+        opt = make_opt(model)
+        x = torch.rand(32, 784, generator=torch.Generator().manual_seed(1)) * 2 - 1
+        for _ in range(5):
+            loss = F.mse_loss(model(x), x)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        return torch.cat([p.detach().flatten() for p in model.parameters()])
+
+    assert _FusedAdam.available(torch.device("cpu"))
+    lean = run(lambda m: _FusedAdam(m.parameters(), lr=1e-3))
+    assert torch.equal(lean, run(lambda m: torch.optim.Adam(m.parameters(), lr=1e-3, fused=True)))
+    assert torch.allclose(lean, run(lambda m: torch.optim.Adam(m.parameters(), lr=1e-3)), atol=1e-6)
