@@ -12,7 +12,7 @@ Importing it has no side effects: no downloads, no style changes, no seeding.
 from .data import MnistDataError, data_dir, data_source, describe_data, load_mnist
 from .model import Autoencoder
 from .noise import dropout_noise, dropped
-from .training import TrainingDivergedError, device, fit
+from .training import BCELoss, TrainingDivergedError, device, fit
 from .cache import cached_model, trained_autoencoder
 from .metrics import check_claim, masked_mse, psnr, reconstruct
 from .plotting import as_digits, set_style, show_images, show_kernels, show_rows

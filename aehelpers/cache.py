@@ -26,7 +26,7 @@ from .training import fit
 
 __all__ = ["cached_model", "trained_autoencoder", "model_path"]
 
-_FORMAT = 1
+_FORMAT = 2  # 2: fit draws the denoiser's mask with training_noise
 
 
 def _key(name: str, config: dict) -> dict:

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._checks import check_digits
 from .data import normalize
 
 __all__ = [
@@ -53,26 +54,10 @@ INPAINTERS = {"denoiser": "denoiser", "energy": "energy min.", "telea": "Telea",
               "mean digit": "mean digit", "grey": "grey (0)"}
 
 
-def _check_batch(name: str, x, *, n: int = 784) -> None:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (N, {n}), got {type(x).__name__}")
-    if x.ndim != 2 or x.shape[1] != n:
-        raise ValueError(f"{name} must have shape (N, {n}) (flattened 28x28 digits), got {tuple(x.shape)}; "
-                         "flatten with x.reshape(len(x), -1)")
-
-
-def _check_images(images: torch.Tensor) -> None:
-    _check_batch("images", images)
-    if not images.is_floating_point():
-        raise TypeError(f"images must be float digits in [-1, 1] (ae.load_mnist), got dtype {images.dtype}")
-    if not torch.isfinite(images).all():
-        raise ValueError("images contain NaN or infinite values")
-    lo, hi = float(images.min()), float(images.max())
-    if lo < -1.0 - 1e-4 or hi > 1.0 + 1e-4:
-        raise ValueError(
-            f"images must lie in [-1, 1], got values in [{lo:.3g}, {hi:.3g}]. A corrupted batch "
-            "img_bad = img * noise holds kept pixels scaled by 1/(1-p) (2 for p = 0.5): pass the "
-            "clean digits (or img_bad * (1 - p)) together with the mask ae.dropped(noise).")
+def _check_images(images: torch.Tensor, name: str = "images") -> None:
+    check_digits(images, name, n=784, unit_range=True, range_hint=(
+        ". A corrupted batch img_bad = img * noise holds kept pixels scaled by 1/(1-p) (2 for p = 0.5): "
+        "pass the clean digits (or img_bad * (1 - p)) together with the mask ae.dropped(noise)."))
 
 
 def _check_mask(mask, images: torch.Tensor, name: str) -> None:
@@ -98,7 +83,7 @@ def lecture_opencv_inputs(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[n
     ``noise.byte()`` is ``int(1 / (1 - p))``, so the mask is non-zero on kept pixels
     too. Use ``to_opencv`` instead.
     """
-    _check_batch("img_bad", img_bad)
+    check_digits(img_bad, "img_bad", n=784)
     if not isinstance(noise, torch.Tensor) or noise.shape != img_bad.shape:
         raise ValueError(f"noise must be a tensor shaped like img_bad {tuple(img_bad.shape)}")
     images = ((img_bad.detach().cpu() / 4 + 0.5) * 255).byte().numpy().reshape(-1, 28, 28)
@@ -124,7 +109,7 @@ def to_opencv(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[np.ndarray, n
     uint8 pixels); dropped pixels are set to mid-grey 128. The mask is 255 where a
     pixel was dropped and 0 elsewhere. Returns uint8 arrays (N, 28, 28): images, masks.
     """
-    _check_batch("img_bad", img_bad)
+    check_digits(img_bad, "img_bad", n=784)
     if not isinstance(noise, torch.Tensor) or not noise.is_floating_point():
         raise TypeError("noise must be the float dropout mask (ae.dropout_noise), "
                         f"got {getattr(noise, 'dtype', type(noise).__name__)}")
@@ -190,7 +175,7 @@ def fill_missing(images: torch.Tensor, fill: torch.Tensor, missing: torch.Tensor
     Turns any whole-image reconstruction (the denoiser's output, a decoded code)
     into an inpainting that keeps every known pixel as it was.
     """
-    _check_batch("images", images)
+    check_digits(images, "images", n=784)
     if fill.shape != images.shape:
         raise ValueError(f"fill has shape {tuple(fill.shape)}, images {tuple(images.shape)}")
     _check_mask(missing, images, "missing")
@@ -289,7 +274,7 @@ def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
     model's direct output (exactly, unless a code was clipped; the clipping keeps
     ``atanh`` finite).
     """
-    _check_batch("corrupted", corrupted)
+    check_digits(corrupted, "corrupted", n=784)
     with torch.no_grad():
         dev = next(model.parameters()).device
         codes = torch.cat([model.encode(c.to(dev)).cpu() for c in corrupted.split(4096)])

@@ -25,26 +25,10 @@ from typing import Mapping
 import torch
 from torch import nn
 
+from ._checks import check_digits
+
 __all__ = ["alphas", "interpolate", "random_pairs", "nearest_neighbour",
            "reconstruction_energy", "show_interpolation"]
-
-
-def _check_digits(name: str, x, n_features: int | None = None) -> torch.Tensor:
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor of shape (784,) or (N, 784), "
-                        f"got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{name} must be a float tensor (digits in [-1, 1] as load_mnist "
-                        f"gives them), got dtype {x.dtype}")
-    if x.ndim not in (1, 2) or x.numel() == 0:
-        raise ValueError(f"{name} must have shape (features,) or (N, features), e.g. one "
-                         f"digit (784,) or a batch (N, 784); got shape {tuple(x.shape)}. "
-                         "Flatten 28x28 digits with x.reshape(len(x), -1).")
-    if n_features is not None and x.shape[-1] != n_features:
-        raise ValueError(f"{name} has {x.shape[-1]} features per image, expected {n_features}")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{name} contains NaN or infinite values")
-    return x
 
 
 def alphas(steps) -> torch.Tensor:
@@ -103,8 +87,8 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps=11, space: str = "pixel"
     Returns a CPU tensor of shape (steps, 784) for single digits, (N, steps, 784)
     for N pairs. No gradients are tracked.
     """
-    _check_digits("a", a)
-    _check_digits("b", b)
+    check_digits(a, "a", single=True)
+    check_digits(b, "b", single=True)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
     if space not in ("pixel", "latent"):
@@ -181,8 +165,8 @@ def nearest_neighbour(queries: torch.Tensor, reference: torch.Tensor, chunk_size
     float32 (M,) distances (in [-1, 1] pixel units: a distance of 2 is one pixel
     going from black to white) and int64 (M,) indices into ``reference``.
     """
-    _check_digits("queries", queries)
-    _check_digits("reference", reference, queries.shape[-1])
+    check_digits(queries, "queries", single=True)
+    check_digits(reference, "reference", n=queries.shape[-1], expected_by="queries", single=True)
     if queries.ndim != 2 or reference.ndim != 2:
         raise ValueError(f"queries and reference must be 2-D (N, features), got shapes "
                          f"{tuple(queries.shape)} and {tuple(reference.shape)}")
@@ -212,7 +196,7 @@ def reconstruction_energy(model: nn.Module, images: torch.Tensor, batch_size: in
     """
     from .metrics import reconstruct
 
-    _check_digits("images", images, getattr(model, "n", None))
+    check_digits(images, n=getattr(model, "n", None), expected_by="the model", single=True)
     x = images if images.ndim == 2 else images[None]
     out = reconstruct(model, x.float(), batch_size=batch_size)
     return (x.float().cpu() - out).square().sum(1)
@@ -232,7 +216,7 @@ def show_interpolation(a: torch.Tensor, b: torch.Tensor, alpha: float,
 
     models = dict(models or {})
     for name, v in (("a", a), ("b", b)):
-        _check_digits(name, v)
+        check_digits(v, name, single=True)
         if v.ndim != 1:
             raise ValueError(f"{name} must be one digit of shape (784,), got {tuple(v.shape)}; "
                              "index a batch with x[i]")

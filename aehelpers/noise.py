@@ -11,7 +11,17 @@ from __future__ import annotations
 
 import torch
 
-__all__ = ["dropout_noise", "dropped"]
+__all__ = ["dropout_noise", "dropped", "check_p"]
+
+
+def check_p(p) -> float:
+    """``p`` as a float, or a ValueError saying why it is not a dropout probability."""
+    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) < 1.0:
+        raise ValueError(
+            f"dropout probability p must be a number in [0, 1), got {p!r}: p is the "
+            "chance a pixel is dropped (the lecture uses nn.Dropout's default, 0.5)."
+        )
+    return float(p)
 
 
 def dropout_noise(shape, p: float = 0.5, generator: torch.Generator | None = None,
@@ -23,12 +33,7 @@ def dropout_noise(shape, p: float = 0.5, generator: torch.Generator | None = Non
     ``nn.Dropout`` draws; pass a ``torch.Generator`` for a private, seeded stream.
     Corrupt an image batch with ``img * dropout_noise(img.shape)``.
     """
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.0 <= float(p) < 1.0:
-        raise ValueError(
-            f"dropout probability p must be a number in [0, 1), got {p!r}: p is the "
-            "chance a pixel is dropped (the lecture uses nn.Dropout's default, 0.5)."
-        )
-    p = float(p)
+    p = check_p(p)
     if generator is not None and device is None:
         device = generator.device
     mask = torch.empty(shape, dtype=torch.float32, device=device)

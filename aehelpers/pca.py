@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import torch
 
+from ._checks import check_digits
+
 __all__ = ["PCA", "pca_fit", "pca_reconstruct", "pca_error_curve", "subspace_angles"]
 
 
@@ -45,7 +47,7 @@ class PCA:
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
         """(N, n) images -> (N, k) coordinates along the components (float64)."""
-        x = _as_rows(images, len(self.mean))
+        x = check_digits(images, n=len(self.mean), expected_by="the PCA")
         return (x.double() - self.mean) @ self.components.T
 
     def decode(self, codes: torch.Tensor) -> torch.Tensor:
@@ -64,18 +66,6 @@ def _check_k(k, k_max: int) -> None:
         raise ValueError(f"k must be an int between 1 and {k_max} (the components available), got {k!r}")
 
 
-def _as_rows(images, n: int | None = None) -> torch.Tensor:
-    if not isinstance(images, torch.Tensor):
-        raise TypeError(f"images must be a torch.Tensor of shape (N, features), got {type(images).__name__}")
-    if images.ndim != 2 or not images.is_floating_point():
-        raise ValueError(f"images must be a float tensor of shape (N, features), e.g. load_mnist()[0]; "
-                         f"got dtype {images.dtype} and shape {tuple(images.shape)}. "
-                         "Flatten 28x28 digits with images.reshape(len(images), -1).")
-    if n is not None and images.shape[1] != n:
-        raise ValueError(f"this PCA was fitted on {n} features, the images have {images.shape[1]}")
-    return images
-
-
 def pca_fit(images: torch.Tensor, k: int | None = None, chunk: int = 10_000, precise: bool = False) -> PCA:
     """Principal components of ``images`` (N, n); keeps the top ``k`` (all n if None).
 
@@ -88,7 +78,7 @@ def pca_fit(images: torch.Tensor, k: int | None = None, chunk: int = 10_000, pre
     so that its largest-magnitude entry is positive (deterministic output). Fit on
     training digits only; evaluate on test digits. Needs N >= 2.
     """
-    x = _as_rows(images)
+    x = check_digits(images)
     if len(x) < 2:
         raise ValueError(f"PCA needs at least 2 images, got {len(x)}")
     n = x.shape[1]
@@ -158,7 +148,7 @@ def pca_error_curve(pca: PCA, images: torch.Tensor) -> torch.Tensor:
     coordinates along the first k components, so one projection gives every k
     (for a rate-distortion curve). Values are per pixel, as ``masked_mse`` gives.
     """
-    x = _as_rows(images, len(pca.mean))
+    x = check_digits(images, n=len(pca.mean), expected_by="the PCA")
     centred = x.double() - pca.mean
     codes = centred @ pca.components.T
     total = centred.square().sum()

@@ -25,27 +25,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._checks import check_digits
+
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
 
-_RANGE_TOL = 1e-4  # digits may overshoot [-1, 1] by float rounding
 
 
 def _digits(x, what: str = "x") -> tuple[torch.Tensor, bool]:
     """Validate digits; return them as (N, 784) float32 CPU and whether one digit came in."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{what} must be a torch.Tensor of digits, shape (N, 784) or (784,), "
-                        f"got {type(x).__name__}")
-    if not x.is_floating_point():
-        raise TypeError(f"{what} must be a float tensor in [-1, 1] (load_mnist's digits), got {x.dtype}")
-    if x.shape[-1:] != (784,) or x.ndim not in (1, 2):
-        raise ValueError(f"{what} must have shape (N, 784) or (784,), got {tuple(x.shape)}; "
-                         "flatten 28x28 digits with x.reshape(len(x), 784)")
-    if not torch.isfinite(x).all():
-        raise ValueError(f"{what} contains NaN or infinite values")
-    if x.numel() and (x.min() < -1 - _RANGE_TOL or x.max() > 1 + _RANGE_TOL):
-        raise ValueError(f"{what} must lie in [-1, 1] (load_mnist's normalisation), got values "
-                         f"from {x.min().item():.3g} to {x.max().item():.3g}; for [0, 1] images "
-                         "pass 2 * x - 1")
+    check_digits(x, what, n=784, single=True, unit_range=True,
+                 range_hint="; for [0, 1] images pass 2 * x - 1")
     single = x.ndim == 1
     return (x[None] if single else x).detach().float().cpu(), single
 

@@ -9,6 +9,7 @@ Run from the repository root on an otherwise idle machine:
 
     .venv/bin/python benchmarks/bench_notebooks.py                 # every notebook
     .venv/bin/python benchmarks/bench_notebooks.py 02 03           # some of them
+    .venv/bin/python benchmarks/bench_notebooks.py 05 --cells 5    # + its 5 slowest warm cells
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import argparse
 import os
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import nbformat
@@ -25,18 +27,29 @@ from nbclient import NotebookClient
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def execute(path: Path, data: Path) -> float:
+def execute(path: Path, data: Path) -> tuple[float, list[tuple[float, int, str]]]:
+    """Run the notebook; return its wall time and (seconds, index, first line) per code cell."""
     nb = nbformat.read(path, as_version=4)
     os.environ["AEHELPERS_DATA"] = str(data)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3",
+    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=True,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    cells = []
+    for i, cell in enumerate(nb.cells):
+        stamps = cell.get("metadata", {}).get("execution", {})
+        if cell.cell_type == "code" and "shell.execute_reply" in stamps:
+            began = datetime.fromisoformat(stamps["iopub.execute_input"].replace("Z", "+00:00"))
+            ended = datetime.fromisoformat(stamps["shell.execute_reply"].replace("Z", "+00:00"))
+            cells.append(((ended - began).total_seconds(), i, cell.source.split("\n")[0][:60]))
+    return wall, cells
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="cold and warm notebook times")
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
+    ap.add_argument("--cells", type=int, default=0, metavar="K",
+                    help="also list each notebook's K slowest cells in the warm run")
     args = ap.parse_args()
     raw = ROOT / "data" / "MNIST" / "raw"
     if not (raw / "train-images-idx3-ubyte").exists():
@@ -53,9 +66,11 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             (Path(tmp) / "MNIST").mkdir()
             (Path(tmp) / "MNIST" / "raw").symlink_to(raw)
-            cold = execute(path, Path(tmp))
-            warm = execute(path, Path(tmp))
+            cold, _ = execute(path, Path(tmp))
+            warm, cells = execute(path, Path(tmp))
         print(f"| {path.name} | {cold:.0f} s | {warm:.0f} s |", flush=True)
+        for seconds, i, first in sorted(cells, reverse=True)[:args.cells]:
+            print(f"|   cell {i}: `{first}` | | {seconds:.1f} s |", flush=True)
 
 
 if __name__ == "__main__":

@@ -6,11 +6,15 @@ of 256 and the same initial weights (seed), on full MNIST:
 * lecture: ``MNIST(transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))``
   through a ``DataLoader(batch_size=256, shuffle=True)``, i.e. a PIL image and two
   transforms per sample, then the five steps of the lecture's loop;
-* fit: ``aehelpers.fit`` on the digits converted once to a tensor.
+* fit (autograd): ``aehelpers.fit(..., backward="autograd")`` on the digits
+  converted once to a tensor, gradients by ``loss.backward()``;
+* fit: ``aehelpers.fit`` as the notebooks call it, which for this model computes
+  the gradients with the chain rule written out (``training._lecture_step``).
 
 Prints one table row per model: seconds per epoch of each loop (mean over the
-epochs, data loading included), the speed ratio, and the test MSE of each model
-on the 10,000 test digits. Run from the repository root:
+epochs, data loading included; CPU seconds in brackets), the speed ratio of each
+``fit`` against the lecture loop, and the test MSE of the lecture loop's and
+``fit``'s model on the 10,000 test digits. Run from the repository root:
 
     .venv/bin/python benchmarks/bench_training.py                # d=30, 20 epochs
     .venv/bin/python benchmarks/bench_training.py --d 30 500 --epochs 20
@@ -56,12 +60,12 @@ def lecture_loop(d: int, epochs: int, seed: int):
     return model, (time.perf_counter() - start) / epochs, (time.process_time() - cpu) / epochs
 
 
-def fit_loop(d: int, epochs: int, seed: int):
+def fit_loop(d: int, epochs: int, seed: int, backward: str = "auto"):
     torch.manual_seed(seed)
     model = ae.Autoencoder(784, d)
     images = ae.load_mnist(train=True)[0]
     start, cpu = time.perf_counter(), time.process_time()
-    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu")
+    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu", backward=backward)
     return model, (time.perf_counter() - start) / epochs, (time.process_time() - cpu) / epochs
 
 
@@ -87,20 +91,22 @@ def main() -> None:
 
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
           f"{platform.processor() or platform.machine()}; full MNIST, {args.epochs} epochs, batch 256, Adam 1e-3")
-    print("| d | lecture loop s/epoch (CPU s) | fit s/epoch (CPU s) | speed-up (CPU) "
-          "| lecture test MSE | fit test MSE | MSE diff |")
-    print("|---|---|---|---|---|---|---|")
+    print("| d | lecture loop s/epoch (CPU s) | fit, autograd s/epoch (CPU s) | fit s/epoch (CPU s) "
+          "| speed-up autograd (CPU) | speed-up fit (CPU) | lecture test MSE | fit test MSE | MSE diff |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for d in args.d:
         fit_model, fit_s, fit_cpu = fit_loop(d, args.epochs, args.seed)
         fit_mse = test_mse(fit_model)
+        _, grad_s, grad_cpu = fit_loop(d, args.epochs, args.seed, backward="autograd")
         if args.skip_lecture:
-            print(f"| {d} | - | {fit_s:.3f} ({fit_cpu:.3f}) | - | - | {fit_mse:.4f} | - |", flush=True)
+            print(f"| {d} | - | {grad_s:.3f} ({grad_cpu:.3f}) | {fit_s:.3f} ({fit_cpu:.3f}) | - | - | - "
+                  f"| {fit_mse:.4f} | - |", flush=True)
             continue
         lec_model, lec_s, lec_cpu = lecture_loop(d, args.epochs, args.seed)
         lec_mse = test_mse(lec_model)
-        print(f"| {d} | {lec_s:.2f} ({lec_cpu:.2f}) | {fit_s:.3f} ({fit_cpu:.3f}) | {lec_s / fit_s:.1f}x "
-              f"({lec_cpu / fit_cpu:.1f}x) | {lec_mse:.4f} | {fit_mse:.4f} "
-              f"| {100 * (fit_mse - lec_mse) / lec_mse:+.1f} % |", flush=True)
+        print(f"| {d} | {lec_s:.2f} ({lec_cpu:.2f}) | {grad_s:.3f} ({grad_cpu:.3f}) | {fit_s:.3f} ({fit_cpu:.3f}) "
+              f"| {lec_s / grad_s:.1f}x ({lec_cpu / grad_cpu:.1f}x) | {lec_s / fit_s:.1f}x ({lec_cpu / fit_cpu:.1f}x) "
+              f"| {lec_mse:.4f} | {fit_mse:.4f} | {100 * (fit_mse - lec_mse) / lec_mse:+.1f} % |", flush=True)
 
 
 if __name__ == "__main__":

@@ -81,10 +81,18 @@ def test_show_images_grid_titles_and_fixed_range():
 
 
 def test_show_rows_and_kernels():
-    fig = ae.show_rows({"noisy": torch.zeros(4, 784), "clean": torch.ones(4, 28, 28)})
-    titles = [ax.get_title() for ax in fig.axes]
-    assert titles.count("noisy") == 4 and titles.count("clean") == 4
+    noisy, clean = torch.zeros(4, 784), torch.linspace(-1, 1, 4 * 784).reshape(4, 28, 28)
+    fig = ae.show_rows({"noisy": noisy, "clean": clean})
+    assert [ax.get_title() for ax in fig.axes] == ["noisy", "clean"], "one titled panel per row"
+    strip = fig.axes[1].images[0]
+    assert strip.get_clim() == (-1.0, 1.0), "no automatic rescaling"
+    pixels = strip.get_array()
+    assert pixels.shape == (28, 4 * 28 + 3 * 2)
+    assert np.array_equal(pixels[:, 30:58], clean[1].numpy()), "digit j is column j of the strip"
+    assert np.isnan(np.ma.filled(pixels, np.nan)[:, 28:30]).all(), "blank gaps between digits"
     plt.close(fig)
+    with pytest.raises(ValueError, match="same number"):
+        ae.show_rows({"a": noisy, "b": noisy[:3]})
     w = torch.randn(30, 784)
     fig = ae.show_kernels(w, n=12, ncols=6)
     im = [ax for ax in fig.axes if ax.images][0].images[0]

@@ -93,7 +93,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="at least 2"):
         ae.pca_fit(torch.zeros(1, 4))
     p = ae.pca_fit(torch.randn(10, 4))
-    with pytest.raises(ValueError, match="fitted on 4 features"):
+    with pytest.raises(ValueError, match="the PCA expects 4"):
         ae.pca_reconstruct(p, torch.zeros(3, 5))
     with pytest.raises(ValueError, match="same space"):
         ae.subspace_angles(torch.eye(3), torch.eye(4))
