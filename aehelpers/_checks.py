@@ -30,7 +30,10 @@ def check_digits(x, name: str = "images", *, n: int | None = None, single: bool 
     if not x.is_floating_point():
         raise TypeError(f"{name} must be a float tensor (digits in [-1, 1] as ae.load_mnist gives them), "
                         f"got dtype {x.dtype}")
-    if x.ndim not in ((1, 2) if single else (2,)) or x.numel() == 0:
+    if x.numel() == 0:
+        raise ValueError(f"{name} is empty (shape {tuple(x.shape)}): pass at least one digit; "
+                         "a selection such as x[y == c] is empty when no label equals c")
+    if x.ndim not in ((1, 2) if single else (2,)):
         raise ValueError(f"{name} must have shape {shapes}, e.g. load_mnist()[0] of shape (60000, 784); "
                          f"got shape {tuple(x.shape)}. Flatten 28x28 digits with x.reshape(len(x), -1).")
     if n is not None and x.shape[-1] != n:

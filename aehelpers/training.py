@@ -4,6 +4,9 @@ Notebook 02 writes the training loop out step by step, as the lecture teaches it
 every later notebook calls ``fit``, which runs the same five steps (forward, loss,
 zero_grad, backward, step) over batches that stay tensors in memory instead of
 going through per-sample PIL transforms (see ``benchmarks/bench_training.py``).
+For the lecture's own model with MSE, ``fit`` computes the forward pass, the loss
+and the backward pass with the chain rule written out (``_lecture_step``, the
+same gradients as ``loss.backward()``); every other model goes through autograd.
 """
 
 from __future__ import annotations
@@ -164,8 +167,8 @@ def _lecture_step(model: nn.Module, x: torch.Tensor, img: torch.Tensor) -> torch
         dL/dW_h = dz_hᵀ x,   dL/db_h = column sums of dz_h
 
     These are the numbers ``loss.backward()`` computes (tested against autograd);
-    writing them out skips autograd's bookkeeping and a few full-size temporaries,
-    which is a quarter of a d = 30 training step on the CPU. ``x``: the (B, n)
+    writing them out skips autograd's bookkeeping and a few full-size temporaries
+    (up to 15 % of a d = 30 training step on the CPU, see benchmarks/README.md). ``x``: the (B, n)
     input (corrupted for the denoiser), ``img``: the (B, n) target. Sets ``.grad``
     of the four parameters and returns the loss as a 0-dim tensor.
     """
@@ -212,8 +215,9 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     with a sigmoid model and ``criterion=aehelpers.BCELoss()``). The lecture's recipe:
     Adam(lr), ``criterion`` = MSE by default, shuffled batches of ``batch_size``.
     ``denoise=True`` feeds ``img * training_noise(img.shape, p)`` -- the lecture's
-    dropout mask, 0 or ``1 / (1 - p)`` -- and targets ``img`` (notebook 03). ``seed`` fixes the shuffling and the noise:
-    the same seed and initial weights give the same losses on the CPU. The model is
+    dropout mask, 0 or ``1 / (1 - p)`` -- and targets ``img`` (notebook 03). ``seed``
+    fixes the shuffling and the noise: the same seed and initial weights give the
+    same losses on the CPU. The model is
     trained in place on ``device`` (default ``aehelpers.device()``) and left there.
     Raises ``TrainingDivergedError`` as soon as an epoch's loss is NaN or infinite.
 
