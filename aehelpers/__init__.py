@@ -14,8 +14,8 @@ from .model import Autoencoder
 from .noise import dropout_noise, dropped
 from .training import BCELoss, TrainingDivergedError, device, fit
 from .cache import cached_model, trained_autoencoder
-from .metrics import check_claim, masked_mse, psnr, reconstruct
-from .plotting import as_digits, set_style, show_images, show_kernels, show_rows
+from .metrics import check_claim, decode, encode, masked_mse, psnr, reconstruct
+from .plotting import as_digits, set_style, show_images, show_rows
 from .pca import *  # noqa: F401,F403  (notebook 02)
 from .kernels import *  # noqa: F401,F403  (notebook 04)
 from .inpainting import *  # noqa: F401,F403  (notebook 05)

@@ -274,11 +274,10 @@ def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
     model's direct output (exactly, unless a code was clipped; the clipping keeps
     ``atanh`` finite).
     """
+    from .metrics import encode
+
     check_digits(corrupted, "corrupted", n=784)
-    with torch.no_grad():
-        dev = next(model.parameters()).device
-        codes = torch.cat([model.encode(c.to(dev)).cpu() for c in corrupted.split(4096)])
-    return codes.clamp(-0.999, 0.999)
+    return encode(model, corrupted).clamp(-0.999, 0.999)
 
 
 def compare_inpainters(model: nn.Module, images: torch.Tensor, noise: torch.Tensor, *,
@@ -354,13 +353,15 @@ def inpainting_scores(outputs: dict, images: torch.Tensor, missing: torch.Tensor
     "mse whole", "psnr whole"}}; MSE in [0, 1] intensity units (the [-1, 1] MSE / 4),
     PSNR in dB (``ae.psnr``: intensities in [0, 1]).
     """
-    from .metrics import masked_mse, psnr
+    from .metrics import masked_mse, psnr_of_mse
 
     _check_mask(missing, images, "missing")
-    return {name: {"mse missing": masked_mse(out, images, missing) / 4,
-                   "psnr missing": psnr(out, images, missing),
-                   "mse whole": masked_mse(out, images) / 4,
-                   "psnr whole": psnr(out, images)} for name, out in outputs.items()}
+    scores = {}
+    for name, out in outputs.items():
+        on_missing, whole = masked_mse(out, images, missing) / 4, masked_mse(out, images) / 4
+        scores[name] = {"mse missing": on_missing, "psnr missing": psnr_of_mse(on_missing),
+                        "mse whole": whole, "psnr whole": psnr_of_mse(whole)}
+    return scores
 
 
 def scores_markdown(scores: dict, label: str = "method") -> str:

@@ -26,6 +26,8 @@ import torch
 from torch import nn
 
 from ._checks import check_digits
+from .metrics import decode, encode, reconstruct
+from .plotting import show_images
 
 __all__ = ["alphas", "interpolate", "random_pairs", "nearest_neighbour",
            "reconstruction_energy", "show_interpolation"]
@@ -60,13 +62,6 @@ def alphas(steps) -> torch.Tensor:
         raise ValueError(f"alphas must lie in [0, 1] (0 = first digit, 1 = second), got "
                          f"values from {a.min().item():g} to {a.max().item():g}")
     return a
-
-
-def _model_device(model: nn.Module) -> torch.device:
-    try:
-        return next(model.parameters()).device
-    except StopIteration:
-        return torch.device("cpu")
 
 
 @torch.no_grad()
@@ -106,22 +101,13 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps=11, space: str = "pixel"
         if model is None or not (hasattr(model, "encode") and hasattr(model, "decode")):
             raise ValueError("space='latent' needs model=an autoencoder with .encode and .decode "
                              "(e.g. ae.trained_autoencoder(d=30))")
-        n_in = getattr(model, "n", None)
-        if n_in is not None and a2.shape[1] != n_in:
-            raise ValueError(f"the model expects {n_in} features per image, the digits have {a2.shape[1]}")
-        was_training = model.training
-        model.eval()
-        dev = _model_device(model)
-        lo, hi = model.encode(a2.float().to(dev)), model.encode(b2.float().to(dev))
-        model.train(was_training)
-        w = w.to(dev, lo.dtype)
+        check_digits(a2, "a", n=getattr(model, "n", None), expected_by="the model")
+        lo, hi = encode(model, a2.float()), encode(model, b2.float())
+        w = w.to(lo.dtype)
     # (N, 1, k) and (1, steps, 1) broadcast to (N, steps, k)
     path = (1 - w)[None, :, None] * lo[:, None, :] + w[None, :, None] * hi[:, None, :]
     if space == "latent":
-        was_training = model.training
-        model.eval()
-        path = model.decode(path.reshape(-1, path.shape[-1])).reshape(len(lo), len(w), -1)
-        model.train(was_training)
+        path = decode(model, path.reshape(-1, path.shape[-1])).reshape(len(lo), len(w), -1)
     path = path.cpu()
     return path[0] if single else path
 
@@ -165,11 +151,8 @@ def nearest_neighbour(queries: torch.Tensor, reference: torch.Tensor, chunk_size
     float32 (M,) distances (in [-1, 1] pixel units: a distance of 2 is one pixel
     going from black to white) and int64 (M,) indices into ``reference``.
     """
-    check_digits(queries, "queries", single=True)
-    check_digits(reference, "reference", n=queries.shape[-1], expected_by="queries", single=True)
-    if queries.ndim != 2 or reference.ndim != 2:
-        raise ValueError(f"queries and reference must be 2-D (N, features), got shapes "
-                         f"{tuple(queries.shape)} and {tuple(reference.shape)}")
+    check_digits(queries, "queries")
+    check_digits(reference, "reference", n=queries.shape[-1], expected_by="queries")
     if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
     q_all = queries.float().cpu()
@@ -194,8 +177,6 @@ def reconstruction_energy(model: nn.Module, images: torch.Tensor, batch_size: in
     image, i.e. it treats it as lying on the data manifold it learned; returns a CPU
     float32 tensor of shape (N,). Used by notebook 01 to score interpolation paths.
     """
-    from .metrics import reconstruct
-
     check_digits(images, n=getattr(model, "n", None), expected_by="the model", single=True)
     x = images if images.ndim == 2 else images[None]
     out = reconstruct(model, x.float(), batch_size=batch_size)
@@ -212,8 +193,6 @@ def show_interpolation(a: torch.Tensor, b: torch.Tensor, alpha: float,
     titled, on the fixed range [-1, 1]; returns the figure. This is the callback of
     notebook 01's widget (a plain function, so tests call it too).
     """
-    import matplotlib.pyplot as plt
-
     models = dict(models or {})
     for name, v in (("a", a), ("b", b)):
         check_digits(v, name, single=True)
@@ -229,10 +208,5 @@ def show_interpolation(a: torch.Tensor, b: torch.Tensor, alpha: float,
         panels.append((f"{label}: latent α={alpha:.2f}",
                        interpolate(a, b, [alpha], space="latent", model=model)[0]))
     panels.append(("digit b", b.cpu()))
-    fig, axes = plt.subplots(1, len(panels), figsize=(size * len(panels), size + 0.5), squeeze=False)
-    for ax, (title, img) in zip(axes[0], panels):
-        ax.imshow(img.reshape(28, 28).numpy(), cmap="gray", vmin=-1, vmax=1)
-        ax.set_title(title, fontsize="small")
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
+    titles, images = zip(*panels)
+    return show_images(torch.stack(images), titles=list(titles), ncols=len(panels), size=size)

@@ -16,7 +16,10 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["outside_mask", "outside_inside_spread", "kernel_mosaic", "show_kernel_grids"]
+from ._checks import check_digits
+from .plotting import mosaic
+
+__all__ = ["outside_mask", "outside_inside_spread", "kernel_mosaic", "show_kernel_grids", "show_kernels"]
 
 
 def _weight_matrix(weight, n: int = 784) -> torch.Tensor:
@@ -35,11 +38,7 @@ def outside_mask(images: torch.Tensor, fraction: float = 0.99, background: float
     With the lecture's [-1, 1] normalisation the background is -1 (black). Use the
     training digits, so the definition does not peek at the test set.
     """
-    if not isinstance(images, torch.Tensor) or images.ndim != 2:
-        raise ValueError(f"images must be a tensor of shape (N, n), e.g. load_mnist()[0]; "
-                         f"got {getattr(images, 'shape', type(images).__name__)}")
-    if len(images) == 0:
-        raise ValueError("images is empty: pass the training digits")
+    check_digits(images)
     if not 0.0 < fraction <= 1.0:
         raise ValueError(f"fraction must be in (0, 1], got {fraction!r} (e.g. 0.99: background in 99 % of digits)")
     return (images == background).double().mean(0) >= fraction
@@ -80,16 +79,7 @@ def kernel_mosaic(weight, n: int = 100, ncols: int = 10, order=None, pad: int = 
         raise ValueError("no kernel to draw: n must be >= 1 and order non-empty")
     if idx.min() < 0 or idx.max() >= len(w):
         raise IndexError(f"kernel indices must be in [0, {len(w)}), got {idx.min()}..{idx.max()}")
-    if ncols < 1 or pad < 0:
-        raise ValueError(f"ncols must be >= 1 and pad >= 0, got {ncols}, {pad}")
-    ncols = min(ncols, len(idx))
-    nrows = math.ceil(len(idx) / ncols)
-    step = 28 + pad
-    out = np.full((nrows * step - pad, ncols * step - pad), np.nan)
-    for i, k in enumerate(idx):
-        r, c = divmod(i, ncols)
-        out[r * step:r * step + 28, c * step:c * step + 28] = w[k].reshape(28, 28)
-    return out
+    return mosaic(w[idx].reshape(-1, 28, 28), ncols=ncols, pad=pad)
 
 
 def show_kernel_grids(weights: dict, n: int = 100, ncols: int | None = None, order: dict | None = None,
@@ -125,3 +115,15 @@ def show_kernel_grids(weights: dict, n: int = 100, ncols: int | None = None, ord
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def show_kernels(weight, n: int = 100, ncols: int = 10, title: str = "encoder kernels",
+                 order=None, size: float = 4.0, quantile: float = 1.0):
+    """The encoder kernels of one model: ``show_kernel_grids({title: weight}, ...)``.
+
+    ``weight``: W_h (d, 784); shows its first ``n`` kernels (or those in ``order``)
+    as 28x28 tiles, ``ncols`` to a row, on a diverging colormap symmetric around 0.
+    Returns the figure.
+    """
+    return show_kernel_grids({title: weight}, n=n, ncols=ncols, size=size, quantile=quantile,
+                             order=None if order is None else {title: order})

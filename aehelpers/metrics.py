@@ -12,21 +12,38 @@ import math
 import torch
 from torch import nn
 
-__all__ = ["reconstruct", "masked_mse", "psnr", "check_claim"]
+__all__ = ["reconstruct", "encode", "decode", "masked_mse", "psnr", "psnr_of_mse", "check_claim"]
 
 
 @torch.no_grad()
+def _run(model: nn.Module, fn, x: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """``fn`` (the model or one of its methods) over ``x`` in chunks: eval mode, no
+    gradients, on the model's device; the model's mode is restored; a CPU tensor."""
+    was_training = model.training
+    model.eval()
+    dev = next(iter(model.parameters()), torch.empty(0)).device
+    try:
+        return torch.cat([fn(chunk.to(dev)).cpu() for chunk in x.split(batch_size)])
+    finally:
+        model.train(was_training)
+
+
 def reconstruct(model: nn.Module, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
     """``model(images)`` in eval mode without gradients, in chunks; same shape as ``images``.
 
     Runs on the model's device and returns a CPU tensor.
     """
-    was_training = model.training
-    model.eval()
-    dev = next(model.parameters()).device
-    out = torch.cat([model(chunk.to(dev)).cpu() for chunk in images.split(batch_size)])
-    model.train(was_training)
-    return out
+    return _run(model, model, images, batch_size)
+
+
+def encode(model: nn.Module, images: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """``model.encode(images)`` like ``reconstruct``: (N, n) -> codes (N, d) on the CPU."""
+    return _run(model, model.encode, images, batch_size)
+
+
+def decode(model: nn.Module, codes: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
+    """``model.decode(codes)`` like ``reconstruct``: (N, d) -> images (N, n) on the CPU."""
+    return _run(model, model.decode, codes, batch_size)
 
 
 def _check(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None) -> None:
@@ -65,7 +82,11 @@ def psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor | None = N
     lo, hi = value_range
     if not hi > lo:
         raise ValueError(f"value_range must be (low, high) with high > low, got {value_range}")
-    mse01 = masked_mse(pred, target, mask) / (hi - lo) ** 2
+    return psnr_of_mse(masked_mse(pred, target, mask) / (hi - lo) ** 2)
+
+
+def psnr_of_mse(mse01: float) -> float:
+    """PSNR in dB of a mean squared error measured on [0, 1] intensities: 10 log10(1 / mse01)."""
     return math.inf if mse01 == 0 else 10.0 * math.log10(1.0 / mse01)
 
 

@@ -1,8 +1,9 @@
 """Figures for the notebooks: digits in grayscale with explicit value ranges.
 
 Digits are shown with ``vmin=-1, vmax=1`` (the lecture's normalisation) unless told
-otherwise, so a mid-grey pixel means 0, never an automatic rescaling. Kernels use a
-diverging colormap symmetric around 0. Nothing here runs on import:
+otherwise, so a mid-grey pixel means 0, never an automatic rescaling. ``mosaic``
+tiles images into one array (one Axes per figure row instead of one per digit);
+encoder kernels are drawn by ``aehelpers.kernels``. Nothing here runs on import:
 ``set_style()`` changes matplotlib's settings only when called.
 """
 
@@ -13,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["set_style", "show_images", "show_rows", "show_kernels", "as_digits"]
+__all__ = ["set_style", "show_images", "show_rows", "mosaic", "as_digits"]
 
 
 def set_style(presentation: bool = False) -> None:
@@ -85,12 +86,22 @@ def show_images(images, titles=None, ncols: int = 10, vmin: float = -1.0, vmax: 
     return fig
 
 
-def _strip(digits: np.ndarray, gap: int = 2) -> np.ndarray:
-    """(N, 28, 28) digits side by side -> (28, 28 N + gap (N - 1)), NaN in the gaps."""
-    n = len(digits)
-    out = np.full((28, 28 * n + gap * (n - 1)), np.nan, dtype=np.float32)
-    for i, digit in enumerate(digits):
-        out[:, i * (28 + gap):i * (28 + gap) + 28] = digit
+def mosaic(tiles: np.ndarray, ncols: int, pad: int = 1) -> np.ndarray:
+    """Tiles (N, h, w) laid out ``ncols`` to a row in one 2-D float array, ``pad`` NaN
+    pixels between them (``imshow`` leaves NaN blank, or draws a colormap's "bad" colour).
+
+    Returns shape (rows (h + pad) - pad, ncols (w + pad) - pad). Used by ``show_rows``
+    (one row of digits) and ``kernel_mosaic`` (grids of encoder kernels).
+    """
+    n, h, w = tiles.shape
+    if n == 0 or ncols < 1 or pad < 0:
+        raise ValueError(f"need at least one tile, ncols >= 1 and pad >= 0; got {n}, {ncols}, {pad}")
+    ncols = min(ncols, n)
+    nrows = math.ceil(n / ncols)
+    out = np.full((nrows * (h + pad) - pad, ncols * (w + pad) - pad), np.nan)
+    for i, tile in enumerate(tiles):
+        r, c = divmod(i, ncols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = tile
     return out
 
 
@@ -115,41 +126,11 @@ def show_rows(rows: dict, vmin: float = -1.0, vmax: float = 1.0, size: float = 1
     fig, axes = plt.subplots(len(data), 1, figsize=(size * ncols, (size + 0.15) * len(data) + 0.3),
                              squeeze=False)
     for ax, (label, digits) in zip(axes[:, 0], data.items()):
-        ax.imshow(_strip(digits), cmap=cmap, vmin=vmin, vmax=vmax)
+        ax.imshow(mosaic(digits, ncols=ncols, pad=2), cmap=cmap, vmin=vmin, vmax=vmax)
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_frame_on(False)
         ax.set_title(label, fontsize="small")
     if suptitle:
         fig.suptitle(suptitle)
     fig.tight_layout()
-    return fig
-
-
-def show_kernels(weight, n: int = 100, ncols: int = 10, ax_title: str | None = None,
-                 size: float = 0.9, limit: float | None = None, order=None):
-    """Encoder kernels: rows of W_h (d, 784) drawn as 28x28 images; returns the figure.
-
-    A diverging colormap symmetric around 0 (``limit`` defaults to the largest
-    absolute weight shown), so blue and red are negative and positive weights and
-    white is 0. Shows the first ``n`` kernels, or those listed in ``order``.
-    Used by notebook 04 (the lecture's fig 22-23).
-    """
-    import matplotlib.pyplot as plt
-
-    w = weight.detach().cpu().numpy() if isinstance(weight, torch.Tensor) else np.asarray(weight)
-    if w.ndim != 2 or w.shape[1] != 784:
-        raise ValueError(f"expected an encoder weight of shape (d, 784), got {w.shape}")
-    idx = np.arange(min(n, len(w))) if order is None else np.asarray(order)[:n]
-    kernels = w[idx].reshape(-1, 28, 28)
-    lim = float(np.abs(kernels).max()) if limit is None else float(limit)
-    ncols = max(1, min(ncols, len(idx)))
-    nrows = math.ceil(len(idx) / ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.4), squeeze=False)
-    for i, ax in enumerate(axes.flat):
-        ax.axis("off")
-        if i < len(idx):
-            im = ax.imshow(kernels[i], cmap="RdBu_r", vmin=-lim, vmax=lim)
-            ax.set_title(f"#{idx[i]}", fontsize="xx-small")
-    fig.suptitle(ax_title or f"encoder kernels (weights in [{-lim:.2f}, {lim:.2f}])")
-    fig.colorbar(im, ax=axes.ravel().tolist(), shrink=0.6)
     return fig

@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_digits
+from .metrics import decode, encode
 
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
-
 
 
 def _digits(x, what: str = "x") -> tuple[torch.Tensor, bool]:
@@ -145,20 +145,6 @@ def _check_model(model) -> nn.Module:
     return model
 
 
-def _device(model: nn.Module) -> torch.device:
-    return next(iter(model.parameters()), torch.empty(0)).device
-
-
-@torch.no_grad()
-def _encode(model: nn.Module, x: torch.Tensor, batch_size: int = 4096) -> torch.Tensor:
-    was_training = model.training
-    model.eval()
-    dev = _device(model)
-    codes = torch.cat([model.encode(c.to(dev)).cpu() for c in x.split(batch_size)])
-    model.train(was_training)
-    return codes
-
-
 @torch.no_grad()
 def latent_direction(model: nn.Module, images: torch.Tensor,
                      transform: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor) -> torch.Tensor:
@@ -184,7 +170,7 @@ def latent_direction(model: nn.Module, images: torch.Tensor,
         raise ValueError(f"the transformed digits must have the shape of images {tuple(x.shape)}, "
                          f"got {getattr(moved, 'shape', type(moved).__name__)}")
     moved, _ = _digits(moved, "the transformed digits")
-    return (_encode(model, moved) - _encode(model, x)).mean(0)
+    return (encode(model, moved) - encode(model, x)).mean(0)
 
 
 @torch.no_grad()
@@ -201,15 +187,10 @@ def move_in_latent(model: nn.Module, x: torch.Tensor, direction: torch.Tensor, t
     if not isinstance(direction, torch.Tensor) or direction.ndim != 1:
         raise ValueError(f"direction must be a 1-D tensor (d,) from latent_direction, got "
                          f"{getattr(direction, 'shape', type(direction).__name__)}")
-    codes = _encode(model, xs)
+    codes = encode(model, xs)
     if direction.shape[0] != codes.shape[1]:
         raise ValueError(f"direction has {direction.shape[0]} entries but the model's codes have "
                          f"{codes.shape[1]}: estimate it with the same model")
     tt = _amount(t, len(xs), "t")
-    moved = codes + tt[:, None] * direction.detach().float().cpu()[None]
-    was_training = model.training
-    model.eval()
-    dev = _device(model)
-    out = torch.cat([model.decode(c.to(dev)).cpu() for c in moved.split(4096)])
-    model.train(was_training)
+    out = decode(model, codes + tt[:, None] * direction.detach().float().cpu()[None])
     return out[0] if single else out

@@ -110,7 +110,7 @@ def test_nearest_neighbour_bad_arguments():
         ae.nearest_neighbour(_digits(3), _digits(4)[:, :100])
     with pytest.raises(ValueError, match="chunk_size"):
         ae.nearest_neighbour(_digits(3), _digits(4), chunk_size=0)
-    with pytest.raises(ValueError, match="2-D"):
+    with pytest.raises(ValueError, match="shape"):
         ae.nearest_neighbour(_digits(1)[0], _digits(4))
 
 

@@ -65,7 +65,7 @@ def test_spread_errors():
         ae.outside_inside_spread(torch.randn(3, 100), torch.ones(784, dtype=torch.bool))
     with pytest.raises(ValueError, match="fraction"):
         ae.outside_mask(torch.zeros(3, 784), fraction=0)
-    with pytest.raises(ValueError, match=r"\(N, n\)"):
+    with pytest.raises(ValueError, match=r"shape \(N, features\)"):
         ae.outside_mask(torch.zeros(784))
 
 

@@ -46,6 +46,18 @@ def test_reconstruct_matches_model_and_restores_mode():
     x = torch.randn(10, 784)
     out = ae.reconstruct(model, x, batch_size=3)
     assert torch.allclose(out, model(x), atol=1e-6) and not out.requires_grad and model.training
+    codes = ae.encode(model, x, batch_size=3)
+    assert codes.shape == (10, 5) and torch.allclose(codes, model.encode(x), atol=1e-6)
+    assert torch.allclose(ae.decode(model, codes, batch_size=4), out, atol=1e-6)
+    assert model.training and not codes.requires_grad
+
+
+def test_psnr_is_the_psnr_of_the_mse():
+    from aehelpers.metrics import psnr_of_mse
+
+    pred, target = torch.zeros(2, 784), torch.full((2, 784), 0.2)  # [-1, 1] units: MSE01 = 0.01
+    assert ae.psnr(pred, target) == pytest.approx(psnr_of_mse(0.01)) == pytest.approx(20.0)
+    assert psnr_of_mse(0.0) == float("inf")
 
 
 def test_check_claim_asserts_on_full_and_reports_on_sample(fresh_data, capsys, monkeypatch):
