@@ -2,24 +2,51 @@
 
 One module per idea of the lecture (NYU Deep Learning, week 7, "Introduction to
 autoencoders"): ``data`` (MNIST in [-1, 1]), ``model`` (the 784 -> d -> 784 tanh
-autoencoder), ``noise`` (the dropout mask), ``training`` (``fit``), ``cache``
-(load-or-train), ``metrics``, ``plotting``, ``pca``, ``kernels``, ``inpainting``,
-``interpolation`` and ``transforms``.
+autoencoder and running it), ``noise`` (the dropout mask), ``training`` (``fit``),
+``cache`` (load-or-train), ``metrics`` (MSE, PSNR), ``claims`` (checking a notebook's
+claims), ``runtime`` (device and seed), ``plotting``, ``pca``, ``kernels``,
+``inpainting``, ``interpolation`` and ``transforms``.
 
 Importing it has no side effects: no downloads, no style changes, no seeding.
+Type ``ae.fit??`` in a notebook to read any helper.
 """
 
 from .data import MnistDataError, data_dir, data_source, describe_data, load_mnist
-from .model import Autoencoder
-from .noise import dropout_noise, dropped
-from .training import BCELoss, TrainingDivergedError, device, fit
+from .runtime import device, notebook_seed
+from .model import Autoencoder, decode, encode, reconstruct
+from .noise import dropout_noise, dropped, training_noise
+from .training import TrainingDivergedError, fit
 from .cache import cached_model, trained_autoencoder
-from .metrics import check_claim, decode, encode, masked_mse, psnr, reconstruct
+from .metrics import masked_mse, psnr
+from .claims import ClaimNotReproduced, check_claim
 from .plotting import as_digits, set_style, show_images, show_rows
-from .pca import *  # noqa: F401,F403  (notebook 02)
-from .kernels import *  # noqa: F401,F403  (notebook 04)
-from .inpainting import *  # noqa: F401,F403  (notebook 05)
-from .interpolation import *  # noqa: F401,F403  (notebook 01)
-from .transforms import *  # noqa: F401,F403  (notebook 01)
+from .pca import PCA, pca_error_curve, pca_fit, pca_reconstruct, subspace_angles  # notebook 02
+from .kernels import outside_inside_spread, outside_mask, show_kernel_grids  # notebook 04
+from .inpainting import (INPAINTERS, compare_inpainters, energy_inpaint, fill_missing,  # notebook 05
+                         from_opencv, inpainting_rows, inpainting_scores, lecture_opencv_inputs,
+                         opencv_inpaint, square_mask, start_codes, to_opencv)
+from .interpolation import (alphas, interpolate, nearest_neighbour, random_pairs,  # notebook 01
+                            reconstruction_energy, show_interpolation)
+from .transforms import brightness, latent_direction, move_in_latent, rotate, shift, zoom  # notebook 01
+
+__all__ = [
+    "MnistDataError", "data_dir", "data_source", "describe_data", "load_mnist",
+    "device", "notebook_seed",
+    "Autoencoder", "decode", "encode", "reconstruct",
+    "dropout_noise", "dropped", "training_noise",
+    "TrainingDivergedError", "fit",
+    "cached_model", "trained_autoencoder",
+    "masked_mse", "psnr",
+    "ClaimNotReproduced", "check_claim",
+    "as_digits", "set_style", "show_images", "show_rows",
+    "PCA", "pca_error_curve", "pca_fit", "pca_reconstruct", "subspace_angles",
+    "outside_inside_spread", "outside_mask", "show_kernel_grids",
+    "INPAINTERS", "compare_inpainters", "energy_inpaint", "fill_missing", "from_opencv",
+    "inpainting_rows", "inpainting_scores", "lecture_opencv_inputs", "opencv_inpaint",
+    "square_mask", "start_codes", "to_opencv",
+    "alphas", "interpolate", "nearest_neighbour", "random_pairs", "reconstruction_energy",
+    "show_interpolation",
+    "brightness", "latent_direction", "move_in_latent", "rotate", "shift", "zoom",
+]
 
 __version__ = "0.1.0"

@@ -1,12 +1,20 @@
-"""The one input check behind every helper that takes digits.
+"""The input checks behind every helper: one validator per kind of argument.
 
-A batch of digits is a float tensor of shape (N, n) -- n = 784 for MNIST -- with
-finite values, in [-1, 1] where a helper needs load_mnist's normalisation. Each
-helper calls ``check_digits`` with its own argument name, so the error says which
-argument was wrong, what it should be and how to fix it.
+* ``check_digits``: a batch of digits is a float tensor of shape (N, n) -- n = 784 for
+  MNIST -- with finite values, in [-1, 1] where a helper needs load_mnist's normalisation;
+* ``check_mask``: a bool tensor of the images' shape (True = a selected pixel);
+* ``check_positive_int``, ``check_positive_real``, ``check_fraction``: sizes, rates, levels;
+  numpy and Python numbers alike (``numbers.Integral``, ``numbers.Real``), never a bool;
+* ``check_flag``: a real bool (a string such as "False" is truthy, so it is refused).
+
+Each helper passes its own argument name, so the error says which argument was wrong,
+what it should be and how to fix it.
 """
 
 from __future__ import annotations
+
+import math
+import numbers
 
 import torch
 
@@ -47,3 +55,48 @@ def check_digits(x, name: str = "images", *, n: int | None = None, single: bool 
             raise ValueError(f"{name} must lie in [-1, 1] (ae.load_mnist's normalisation), got values in "
                              f"[{float(lo):.3g}, {float(hi):.3g}]{range_hint}")
     return x
+
+
+def check_mask(mask, name: str = "mask", *, shape: tuple | None = None) -> torch.Tensor:
+    """Return ``mask`` if it is a bool tensor (of ``shape`` when given) that selects a pixel."""
+    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
+        got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
+        raise TypeError(f"{name} must be a bool tensor (True = pixel selected), got {got}; "
+                        "e.g. ae.dropped(noise) or noise == 0 for the dropped pixels")
+    if shape is not None and tuple(mask.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(mask.shape)}, but the images have shape {tuple(shape)}")
+    if not mask.any():
+        raise ValueError(f"{name} selects no pixel: nothing to measure or fill")
+    return mask
+
+
+def check_flag(value, name: str) -> bool:
+    """Return ``value`` if it is a bool (numpy's too); a TypeError otherwise (no truthy strings)."""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return bool(value)
+    raise TypeError(f"{name} must be True or False, got {value!r} ({type(value).__name__})")
+
+
+def check_positive_int(value, name: str, *, allow_zero: bool = False) -> int:
+    """Return ``value`` as an int if it is a positive (or, with ``allow_zero``, non-negative) integer."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < (0 if allow_zero else 1):
+        need = "a non-negative int" if allow_zero else "a positive int"
+        raise ValueError(f"{name} must be {need}, got {value!r}")
+    return int(value)
+
+
+def check_positive_real(value, name: str, *, allow_zero: bool = False) -> float:
+    """Return ``value`` as a float if it is a finite positive (or non-negative) number."""
+    ok = (not isinstance(value, bool) and isinstance(value, numbers.Real) and math.isfinite(value)
+          and (value >= 0 if allow_zero else value > 0))
+    if not ok:
+        need = "a finite number >= 0" if allow_zero else "a finite number > 0"
+        raise ValueError(f"{name} must be {need}, got {value!r}")
+    return float(value)
+
+
+def check_fraction(value, name: str, *, hint: str = "") -> float:
+    """Return ``value`` as a float if it is a number in [0, 1)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
+        raise ValueError(f"{name} must be a number in [0, 1), got {value!r}{hint}")
+    return float(value)

@@ -274,7 +274,7 @@ def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
     model's direct output (exactly, unless a code was clipped; the clipping keeps
     ``atanh`` finite).
     """
-    from .metrics import encode
+    from .model import encode
 
     check_digits(corrupted, "corrupted", n=784)
     return encode(model, corrupted).clamp(-0.999, 0.999)
@@ -297,7 +297,7 @@ def compare_inpainters(model: nn.Module, images: torch.Tensor, noise: torch.Tens
     the energy's starting code) sees the dropout scaling of the kept pixels.
     """
     from .data import load_mnist
-    from .metrics import reconstruct
+    from .model import reconstruct
 
     _check_images(images)
     if not isinstance(noise, torch.Tensor) or noise.shape != images.shape or not noise.is_floating_point():

@@ -26,7 +26,7 @@ import torch
 from torch import nn
 
 from ._checks import check_digits
-from .metrics import decode, encode, reconstruct
+from .model import decode, encode, reconstruct
 from .plotting import show_images
 
 __all__ = ["alphas", "interpolate", "random_pairs", "nearest_neighbour",

@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ._checks import check_digits
-from .metrics import decode, encode
+from .model import decode, encode
 
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
 
