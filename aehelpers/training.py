@@ -88,7 +88,7 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     check_digits(images, "images", n=getattr(model, "n", None), expected_by="the model")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_real(lr, "lr")
+    lr = check_positive_real(lr, "lr", allow_zero=True)  # lr=0: measure the loss without learning
     denoise = check_flag(denoise, "denoise")
     progress = check_flag(progress, "progress")
     seed = check_positive_int(seed, "seed", allow_zero=True)
