@@ -124,3 +124,20 @@ def test_the_code_runs_on_the_lowest_supported_python():
     files = [str(p) for d in ("aehelpers", "tests", "scripts", "benchmarks") for p in (ROOT / d).rglob("*.py")]
     run = subprocess.run([exe, "-m", "py_compile", *files], capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
+
+
+def test_every_module_exports_what_its_all_names_and_the_package_lists_them_explicitly():
+    import importlib
+    import inspect
+
+    import aehelpers as ae
+
+    init = (ROOT / "aehelpers" / "__init__.py").read_text()
+    assert "import *" not in init, "explicit imports only"
+    for path in sorted((ROOT / "aehelpers").glob("[!_]*.py")):
+        module = importlib.import_module(f"aehelpers.{path.stem}")
+        for name in getattr(module, "__all__", []):
+            assert hasattr(module, name), f"aehelpers.{path.stem}.__all__ names {name}, which it lacks"
+    public = {n for n, v in vars(ae).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert set(ae.__all__) == public, "aehelpers.__all__ lists exactly what the package exports"
+    assert len(ae.__all__) == len(set(ae.__all__))
