@@ -49,7 +49,6 @@ __all__ = [
     "alphas", "interpolate", "nearest_neighbour", "random_pairs", "reconstruction_energy",
     "show_interpolation",
     "brightness", "latent_direction", "move_in_latent", "rotate", "shift", "zoom",
-    "exercises",
 ]
 
 __version__ = "0.1.0"

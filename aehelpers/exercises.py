@@ -191,15 +191,16 @@ def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Te
 
 
 def _psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> float:
-    from .metrics import psnr
-    return float(psnr(pred.float(), target.float(), mask, value_range=(-1, 1)))
+    """PSNR in dB on ``mask`` for digits in [-1, 1] (as ``ae.psnr``), capped at 100 dB for an exact match."""
+    from .metrics import masked_mse
+    mse01 = masked_mse(pred.float(), target.float(), mask) / 4  # intensities in [0, 1]
+    return 10 * math.log10(1 / max(mse01, 1e-10))
 
 
 def _check_model(model, r: _Report, name: str = "model") -> nn.Module:
-    if not (isinstance(model, nn.Module) and hasattr(model, "encode") and hasattr(model, "decode")):
-        raise TypeError(f"{name} must be an autoencoder with .encode and .decode (ae.Autoencoder, "
-                        f"e.g. ae.trained_autoencoder(...)), got {type(model).__name__}")
-    return model
+    """A wrong ``model=`` is the caller's error, not the student's answer: a TypeError."""
+    from ._checks import check_autoencoder
+    return check_autoencoder(model, name)
 
 
 def _test_digits():
