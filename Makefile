@@ -3,6 +3,7 @@
 #
 #   make lab                 set up, then open the notebooks in JupyterLab
 #   make test                set up, then run the unit tests and execute every notebook
+#   make models              train every model the notebooks use, once (before class)
 #   make TORCH=cpu lab       the same with PyTorch's CPU-only build (no CUDA download, for
 #                            laptops without an NVIDIA GPU); set it on the first run
 PYTHON ?= python3
@@ -12,7 +13,7 @@ TORCH  ?=
 # PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test clean-models
+.PHONY: lab test models clean-models
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -36,6 +37,10 @@ lab: $(VENV)/.installed
 ## make test: set up, then run the unit tests and execute every notebook
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## make models: train every model the notebooks use once (before class: a warm start)
+models: $(VENV)/.installed
+	$(BIN)/python scripts/warm_models.py
 
 ## make clean-models: forget the cached trained models (they retrain on next use)
 clean-models:

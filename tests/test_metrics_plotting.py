@@ -138,3 +138,44 @@ def test_as_digits_rejects_other_shapes(bad):
         ae.as_digits(bad)
     with pytest.raises(ValueError, match="titles"):
         ae.show_images(np.zeros((2, 784)), titles=["one"])
+
+
+def _draw(level=0.5):
+    fig, ax = plt.subplots()
+    ax.imshow(np.full((28, 28), level), vmin=-1, vmax=1)
+    ax.set_title(f"level {level}")
+    plt.show()
+
+
+def test_interactive_figure_shows_the_widget_once_with_a_static_png_fallback(monkeypatch):
+    import IPython.display
+    import ipywidgets as widgets
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    before = plt.get_fignums()
+    ui = ae.interactive_figure(_draw, level=widgets.FloatSlider(value=0.25, min=-1, max=1))
+    assert len(shown) == 1, "one output: the widget, with the PNG as its fallback"
+    bundle, raw = shown[0]
+    assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ui.model_id
+    assert bundle["image/png"].startswith(b"\x89PNG"), "headless runs and static pages get a picture"
+    assert isinstance(ui.children[0], widgets.FloatSlider) and ui.children[0].value == 0.25
+
+
+def test_the_static_fallback_figure_is_closed_not_shown_again():
+    from aehelpers.plotting import _figures_as_png
+
+    before = plt.get_fignums()
+    png = _figures_as_png(_draw, {"level": 0.1})
+    assert png.startswith(b"\x89PNG") and plt.get_fignums() == before
+
+
+def test_interactive_figure_bad_arguments():
+    import ipywidgets as widgets
+
+    with pytest.raises(TypeError, match="ipywidgets control"):
+        ae.interactive_figure(_draw, level=0.5)
+    with pytest.raises(TypeError, match="callback must be a function"):
+        ae.interactive_figure("draw", level=widgets.FloatSlider())
+    with pytest.raises(ValueError, match="drew no matplotlib figure"):
+        ae.interactive_figure(lambda level: None, level=widgets.FloatSlider())
