@@ -63,7 +63,7 @@ def _check_02_1(answer, r):
               "the 'ae' codes are PCA's projections again", "encode with the d = 2 autoencoder")
     acc = {k: _knn_accuracy(c.float(), y) for k, c in codes.items()}
     r.require(acc["ae"] > 0.2, f"the classes are visible in the autoencoder's codes: a {KNN}-nearest-"
-              f"neighbour vote in the 2-D code recovers the class of {acc["ae"]:.0%} of {len(x)} test digits "
+              f"neighbour vote in the 2-D code recovers the class of {acc['ae']:.0%} of {len(x)} test digits "
               f"(chance: 10 %), against {acc['pca']:.0%} with PCA-2",
               f"a {KNN}-nearest-neighbour vote in your 2-D codes recovers the class of only {acc['ae']:.0%} "
               "of the test digits (chance: 10 %)",
