@@ -4,6 +4,7 @@
 #   make lab                 set up, then open the notebooks in JupyterLab
 #   make test                set up, then run the unit tests and execute every notebook
 #   make models              train every model the notebooks use, once (before class)
+#   make student             write the student version of the notebooks to build/student/
 #   make TORCH=cpu lab       the same with PyTorch's CPU-only build (no CUDA download, for
 #                            laptops without an NVIDIA GPU); set it on the first run
 PYTHON ?= python3
@@ -13,7 +14,7 @@ TORCH  ?=
 # PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test models clean-models
+.PHONY: lab test models student clean-models
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -41,6 +42,10 @@ test: $(VENV)/.installed
 ## make models: train every model the notebooks use once (before class: a warm start)
 models: $(VENV)/.installed
 	$(BIN)/python scripts/warm_models.py
+
+## make student: the notebooks without the exercises' solutions, in build/student/ (standard library only)
+student:
+	$(PYTHON) scripts/make_student_version.py
 
 ## make clean-models: forget the cached trained models (they retrain on next use)
 clean-models:
