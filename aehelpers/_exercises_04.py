@@ -8,7 +8,7 @@ import numbers
 import torch
 from torch import nn
 
-from .exercises import _as_tensor, _check_model, _test_digits, exercise
+from .exercises import _check_model, _test_digits, exercise
 
 RATES = (0.2, 0.8)
 

@@ -76,7 +76,7 @@ def exercise(exercise_id: str, title: str, needs: tuple[str, ...] = ()):
 
 def list_exercises(notebook: str | None = None) -> list[Exercise]:
     """The registered exercises (of one notebook, e.g. ``"02"``), in order."""
-    found = [e for k, e in sorted(EXERCISES.items(), key=lambda kv: tuple(map(int, kv[0].split("."))))]
+    found = [e for _, e in sorted(EXERCISES.items(), key=lambda kv: tuple(map(int, kv[0].split("."))))]
     return [e for e in found if notebook is None or e.notebook == notebook]
 
 
@@ -206,12 +206,6 @@ def _check_model(model, r: _Report, name: str = "model") -> nn.Module:
 def _test_digits():
     from .data import load_mnist
     return load_mnist(train=False)
-
-
-def _auroc(neg: torch.Tensor, pos: torch.Tensor) -> float:
-    """P(score of a random positive > score of a random negative), ties counted half."""
-    diff = pos.double()[:, None] - neg.double()[None, :]
-    return float((diff > 0).double().mean() + 0.5 * (diff == 0).double().mean())
 
 
 # The exercise checks follow, notebook by notebook (each module appends to EXERCISES on import).
