@@ -57,17 +57,33 @@ def check_digits(x, name: str = "images", *, n: int | None = None, single: bool 
     return x
 
 
-def check_mask(mask, name: str = "mask", *, shape: tuple | None = None) -> torch.Tensor:
-    """Return ``mask`` if it is a bool tensor (of ``shape`` when given) that selects a pixel."""
+def check_mask(mask, name: str = "mask", *, shape: tuple | None = None, nonempty: bool = True) -> torch.Tensor:
+    """Return ``mask`` if it is a bool tensor (of ``shape`` when given) that selects a pixel
+    (or any bool tensor of that shape, with ``nonempty=False``)."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise TypeError(f"{name} must be a bool tensor (True = pixel selected), got {got}; "
                         "e.g. ae.dropped(noise) or noise == 0 for the dropped pixels")
     if shape is not None and tuple(mask.shape) != tuple(shape):
         raise ValueError(f"{name} has shape {tuple(mask.shape)}, but the images have shape {tuple(shape)}")
-    if not mask.any():
+    if nonempty and not mask.any():
         raise ValueError(f"{name} selects no pixel: nothing to measure or fill")
     return mask
+
+
+def check_noise(noise, name: str = "noise", *, shape: tuple | None = None) -> torch.Tensor:
+    """Return ``noise`` if it is a dropout mask: a float tensor (of ``shape``) holding 0 (dropped)
+    and values >= 1 (kept, ``1 / (1 - p)``), as ``ae.dropout_noise`` makes it."""
+    if not isinstance(noise, torch.Tensor) or not noise.is_floating_point():
+        raise TypeError(f"{name} must be the float dropout mask of ae.dropout_noise(shape, p), "
+                        f"got {getattr(noise, 'dtype', type(noise).__name__)}")
+    if shape is not None and tuple(noise.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(noise.shape)}, but the images have shape {tuple(shape)}: "
+                         "one mask entry per pixel is needed, e.g. ae.dropout_noise(images.shape, p)")
+    kept = noise != 0
+    if (noise < 0).any() or (kept & (noise < 1)).any() or not torch.isfinite(noise).all():
+        raise ValueError(f"{name} must hold 0 (dropped) and 1/(1-p) >= 1 (kept), as ae.dropout_noise makes it")
+    return noise
 
 
 def check_flag(value, name: str) -> bool:

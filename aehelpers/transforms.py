@@ -18,6 +18,8 @@ tensor of shape (N,) with one amount per digit.
 
 from __future__ import annotations
 
+import numbers
+
 import math
 from typing import Callable
 
@@ -43,7 +45,7 @@ def _amount(value, n: int, name: str, low: float | None = None, strict: bool = F
     """One amount per digit: a number or a tensor of shape (n,); validated, float32 (n,)."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number or a tensor of shape ({n},), got a bool")
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         t = torch.full((n,), float(value))
     elif isinstance(value, torch.Tensor):
         t = value.detach().float().cpu()
