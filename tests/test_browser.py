@@ -141,10 +141,9 @@ class LabServer:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        """Shut the server down (it stops its kernels); kill what is left of its process group."""
+        """Shut the server down (SIGTERM: it stops its kernels); then kill what is left of its session."""
         if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            self.process.send_signal(signal.SIGINT)  # jupyter asks to confirm a single ^C
+            self.process.terminate()
             try:
                 self.process.wait(timeout=20)
             except subprocess.TimeoutExpired:
@@ -152,7 +151,7 @@ class LabServer:
                 self.process.wait()
         if self.process is not None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)  # orphaned kernels of this server only
+                os.killpg(self.process.pid, signal.SIGKILL)  # only what this server started in its session
             except ProcessLookupError:
                 pass
         if self._log is not None:
