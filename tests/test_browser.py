@@ -179,7 +179,6 @@ STATE_JS = """
       count: code ? cell.model.executionCount : null,
       outputs: code ? cell.model.outputs.toJSON().map(o => ({
         type: o.output_type, ename: o.ename || '', evalue: o.evalue || '',
-        text: o.output_type === 'stream' ? String(o.text).slice(-500) : '',
         mimes: Object.keys(o.data || {})})) : [],
     };
   });
