@@ -1,10 +1,10 @@
-# The two commands of the README. Both create (or reuse) a local virtual
+# The commands of the README. Each creates (or reuses) a local virtual
 # environment in .venv, so nothing is installed into the system Python.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 
-.PHONY: lab test clean-models
+.PHONY: lab test book clean-models
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -20,6 +20,10 @@ lab: $(VENV)/.installed
 ## make test: set up, then run the unit tests and execute every notebook
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## make book: execute every notebook and build the static site: open build/book/html/index.html
+book: $(VENV)/.installed
+	$(BIN)/python docs/book/build.py
 
 ## make clean-models: forget the cached trained models (they retrain on next use)
 clean-models:
