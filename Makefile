@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
-## make test: set up, then run the unit tests and execute every notebook
+## make test: set up, then run the unit tests, execute every notebook, then build and check the site
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 

@@ -101,11 +101,12 @@ def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
 
     The kernel runs in the notebook's folder (relative paths work as in JupyterLab) with
     the inline backend, so figures come out as PNG even where MPLBACKEND says Agg.
-    An error in any cell raises ``nbclient.exceptions.CellExecutionError``.
+    An error in any cell stops the build with the notebook's name and the traceback.
     """
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
     from traitlets import default
 
     class ThisPython(KernelSpecManager):
@@ -128,7 +129,10 @@ def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
                             kernel_manager_class=ThisPythonKernel,
                             resources={"metadata": {"path": str(path.parent)}})
-    client.execute(env=env)
+    try:
+        client.execute(env=env)
+    except CellExecutionError as err:
+        raise SystemExit(f"{path.name} failed, so the site was not built:\n{err}") from None
     return nb
 
 

@@ -149,7 +149,7 @@ def test_math_renders_in_headless_chromium(site):
         try:
             page.goto(page_file.as_uri())
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
-                                   timeout=60_000)
+                                   timeout=30_000)
             page.evaluate("() => MathJax.startup.promise")
             typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
             failed = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
