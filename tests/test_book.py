@@ -148,6 +148,8 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
                                   "    return kept_secret\n    ### END SOLUTION\n\n\n"
                                   "plt.plot([1, 2])\nplt.title('drawn by the solution')\nplt.show()"),
         nbformat.v4.new_code_cell("assert double(4) == 8\nprint('check passed')"),
+        nbformat.v4.new_code_cell("from IPython.display import Markdown, display\n\n"
+                                  "display(Markdown('| method | $d$ |\\n|---|---:|\\n| AE | 30 |'))"),
     ]
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "01-throwaway.ipynb")
@@ -162,6 +164,7 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
     assert len(images) == 1, "the figure, not the one drawn by the solution"
     assert (html / "notebooks" / images[0]).resolve().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert r"\(h = f(W_h x + b_h)\)" in page, "math is left for MathJax"
+    assert "<table" in page and r"\(d\)" in page, "displayed Markdown is rendered, math included"
     assert book.site_problems(tmp_path / "out") == []
     assert not (html / "_sources").exists(), "no second copy of the notebooks"
 

@@ -405,12 +405,16 @@ def count_figures(nb: nbformat.NotebookNode) -> int:
                for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", []))
 
 
+RAW_TABLE = re.compile(r"\|\s*:?[-\u2013\u2014]+:?\s*\|")  # |---| (or |—| after smart quotes)
+
+
 def site_problems(out: Path) -> list[str]:
     """What is wrong with the site in ``out/html`` built from the notebooks in ``out/src``.
 
     A page per notebook, titled by the notebook's first heading; each of its figures
     present as an <img> whose file exists (as many images on the page as figures in the
-    executed notebook, at least); no solution markers left; no remote assets (remote_assets).
+    executed notebook, at least); no solution markers left; no Markdown table left as text;
+    no remote assets (remote_assets).
     """
     html_dir, problems = out / "html", []
     if not (html_dir / "index.html").is_file():
@@ -431,6 +435,9 @@ def site_problems(out: Path) -> list[str]:
             problems.append(f"{page.name}: {figures} figures in the notebook, {len(images)} images on the page")
         if SOLUTION_BEGIN in text or SOLUTION_END in text:
             problems.append(f"{page.name}: a solution region is shown")
+        prose = re.sub(r"<[^>]+>", "", re.sub(r"<pre[ >].*?</pre>", "", text, flags=re.S))
+        if RAW_TABLE.search(prose):
+            problems.append(f"{page.name}: a Markdown table shown as text: {RAW_TABLE.search(prose).group(0)!r}")
     return problems + remote_assets(html_dir)
 
 

@@ -18,6 +18,9 @@ nb_execution_mode = "off"
 # The notebooks' prose writes math as $...$ and $$...$$; \begin{align} blocks too.
 myst_enable_extensions = ["dollarmath", "amsmath"]
 myst_heading_anchors = 3
+# Markdown that a cell displays (notebook 05's result tables) is MyST too: tables and math.
+nb_render_markdown_format = "myst"
+nb_merge_streams = True  # consecutive prints of a cell in one block, as in JupyterLab
 # Widget outputs are dropped by build.py (each widget notebook shows a static figure first);
 # never let myst-nb add its CDN scripts for ipywidgets.
 nb_ipywidgets_js = {}
