@@ -69,6 +69,7 @@ def test_a_page_per_notebook_linked_from_the_landing_page_in_order(site):
         positions.append(landing.index(link))
     assert positions == sorted(positions), "the landing page lists the notebooks in their order"
     assert 'src="_images/results.png"' in landing, "the landing page shows the results figure"
+    assert "were built on" in landing, "the landing page says which MNIST the pages ran on"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
