@@ -5,6 +5,7 @@
 * ``check_mask``: a bool tensor of the images' shape (True = a selected pixel);
 * ``check_positive_int``, ``check_positive_real``, ``check_fraction``: sizes, rates, levels;
   numpy and Python numbers alike (``numbers.Integral``, ``numbers.Real``), never a bool;
+* ``check_autoencoder``: a model with ``.encode`` and ``.decode`` (like ``ae.Autoencoder``);
 * ``check_flag``: a real bool (a string such as "False" is truthy, so it is refused).
 
 Each helper passes its own argument name, so the error says which argument was wrong,
@@ -116,3 +117,11 @@ def check_fraction(value, name: str, *, hint: str = "") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}{hint}")
     return float(value)
+
+
+def check_autoencoder(model, name: str = "model", *, why: str = ""):
+    """Return ``model`` if it has ``.encode`` and ``.decode`` methods, like ``ae.Autoencoder``."""
+    if not (callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))):
+        raise TypeError(f"{name} must be an autoencoder with .encode and .decode{why} (e.g. "
+                        f"ae.trained_autoencoder(d=30)), got {type(model).__name__}")
+    return model

@@ -23,6 +23,8 @@ import math
 import numbers
 import os
 
+from . import data
+
 __all__ = ["check_claim", "ClaimNotReproduced"]
 
 _OPS = ("<", ">", "in")
@@ -64,8 +66,6 @@ def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> bool
     finding. Prints one line with the value, the threshold and the margin (how far the
     value is inside the threshold, relative to it); returns whether the claim holds.
     """
-    from .data import data_source
-
     if not isinstance(claim, str) or not claim:
         raise TypeError("check_claim: claim must be a non-empty string saying what is claimed")
     if not isinstance(lecture, bool):
@@ -89,7 +89,7 @@ def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> bool
     margin = _margin(value, op, threshold)
     kind = "lecture's claim" if lecture else "notebook's finding"
     measured = f"measured {value:.4g} {shown} (margin {margin:+.0%})"
-    source = data_source()
+    source = data.data_source()
     _log(claim, value, op, threshold, lecture, holds, margin, source)
     if source == "full":
         if not holds:

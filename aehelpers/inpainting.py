@@ -24,7 +24,9 @@ import torch
 from torch import nn
 
 from ._checks import check_digits, check_mask, check_noise, check_positive_int, check_positive_real
-from .data import normalize
+from .data import load_mnist, normalize
+from .metrics import masked_mse, psnr_of_mse
+from .model import encode, reconstruct
 
 __all__ = [
     "OPENCV_METHODS",
@@ -257,7 +259,6 @@ def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
     model's direct output (exactly, unless a code was clipped; the clipping keeps
     ``atanh`` finite).
     """
-    from .model import encode
 
     check_digits(corrupted, "corrupted", n=784)
     return encode(model, corrupted).clamp(-0.999, 0.999)
@@ -279,8 +280,6 @@ def compare_inpainters(model: nn.Module, images: torch.Tensor, noise: torch.Tens
     keeps the known pixels; those two output a whole image. Only the denoiser (and
     the energy's starting code) sees the dropout scaling of the kept pixels.
     """
-    from .data import load_mnist
-    from .model import reconstruct
 
     _check_images(images)
     check_noise(noise, shape=images.shape)
@@ -334,7 +333,6 @@ def inpainting_scores(outputs: dict, images: torch.Tensor, missing: torch.Tensor
     "mse whole", "psnr whole"}}; MSE in [0, 1] intensity units (the [-1, 1] MSE / 4),
     PSNR in dB (``ae.psnr``: intensities in [0, 1]).
     """
-    from .metrics import masked_mse, psnr_of_mse
 
     _check_mask(missing, images, "missing")
     scores = {}

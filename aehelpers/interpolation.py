@@ -25,7 +25,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ._checks import check_digits, check_positive_int
+from ._checks import check_autoencoder, check_digits, check_positive_int
 from .model import decode, encode, reconstruct
 from .plotting import show_images
 
@@ -98,9 +98,7 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps=11, space: str = "pixel"
         lo, hi = a2.float().cpu(), b2.float().cpu()
         w = w.to(lo.dtype)
     else:
-        if model is None or not (hasattr(model, "encode") and hasattr(model, "decode")):
-            raise ValueError("space='latent' needs model=an autoencoder with .encode and .decode "
-                             "(e.g. ae.trained_autoencoder(d=30))")
+        check_autoencoder(model, why=" for space='latent'")
         check_digits(a2, "a", n=getattr(model, "n", None), expected_by="the model")
         lo, hi = encode(model, a2.float()), encode(model, b2.float())
         w = w.to(lo.dtype)

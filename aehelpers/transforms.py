@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_digits
+from ._checks import check_autoencoder, check_digits
 from .model import decode, encode
 
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
@@ -141,10 +141,7 @@ def brightness(x: torch.Tensor, factor=0.5) -> torch.Tensor:
 
 
 def _check_model(model) -> nn.Module:
-    if not (hasattr(model, "encode") and hasattr(model, "decode")):
-        raise TypeError(f"model must be an autoencoder with .encode and .decode (e.g. "
-                        f"ae.trained_autoencoder(d=30)), got {type(model).__name__}")
-    return model
+    return check_autoencoder(model)
 
 
 @torch.no_grad()
