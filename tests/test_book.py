@@ -55,7 +55,7 @@ def _output(mime, value="x"):
     return nbformat.v4.new_output("display_data", data={mime: value, "text/plain": "fallback"})
 
 
-def test_site_version_drops_solution_outputs_and_widgets_only():
+def test_site_version_drops_solution_outputs_and_live_widgets_only():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("### BEGIN SOLUTION\nsecret = 42\nprint(secret)\n### END SOLUTION",
                                           outputs=[nbformat.v4.new_output("stream", text="42\n")],
@@ -63,12 +63,18 @@ def test_site_version_drops_solution_outputs_and_widgets_only():
                 nbformat.v4.new_code_cell("show()", outputs=[_output("image/png", "iVBORw0KGgo="),
                                                              _output(book.WIDGET_MIME, {"model_id": "m"})],
                                           execution_count=2),
+                nbformat.v4.new_code_cell("ae.interactive_figure(draw, k=slider)", outputs=[
+                    nbformat.v4.new_output("display_data", data={book.WIDGET_MIME: {"model_id": "m"},
+                                                                 "image/png": "iVBORw0KGgo=",
+                                                                 "text/plain": "interactive figure"})]),
                 nbformat.v4.new_markdown_cell("### BEGIN SOLUTION is how exercises are marked")]
     nb.metadata["widgets"] = {"state": {}}
     book.site_version(nb)
     assert nb.cells[0].source == STUB and nb.cells[0].outputs == [] and nb.cells[0].execution_count is None
     assert [list(o.data) for o in nb.cells[1].outputs] == [["image/png", "text/plain"]]
-    assert nb.cells[2].source.startswith("### BEGIN SOLUTION"), "markdown is left alone"
+    assert [sorted(o.data) for o in nb.cells[2].outputs] == [["image/png", "text/plain"]], \
+        "a widget's static figure stays"
+    assert nb.cells[3].source.startswith("### BEGIN SOLUTION"), "markdown is left alone"
     assert "widgets" not in nb.metadata
 
 

@@ -13,8 +13,8 @@ Steps, each printed with its time:
    the model cache (``data/models/``), so this is fast once the models exist.
 3. The executed copies, in ``build/book/src/notebooks/``, turned into what the site shows:
    exercises in their student version (each region between ``### BEGIN SOLUTION`` and
-   ``### END SOLUTION`` replaced by a stub, that cell's outputs dropped) and widget outputs
-   dropped (a static page cannot run a kernel; each widget notebook draws a static figure first).
+   ``### END SOLUTION`` replaced by a stub, that cell's outputs dropped) and live widgets
+   dropped (a static page cannot run a kernel), keeping the static PNG shown with a widget.
 4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py`` and ``index.md``,
    ``docs/results.png``, the notebooks, MathJax) into ``build/book/html``.
 5. The site is checked (``site_problems``): a page per notebook, every figure present as an
@@ -173,7 +173,9 @@ def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path =
     """The executed notebook as the site shows it (changed in place and returned).
 
     Code cells with solution regions get the student version and lose their outputs;
-    widget outputs (a widget needs a running kernel) are removed; paths printed inside
+    live widgets (they need a running kernel) are removed, and so is an output left with
+    nothing but its text fallback, while a static figure given with the widget (as
+    ``ae.interactive_figure`` gives one) stays; paths printed inside
     the repository are shown relative to it ("data/MNIST/raw", not the builder's
     "/home/.../data/MNIST/raw").
     """
@@ -187,8 +189,12 @@ def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path =
                 raise ValueError(f"{name}, cell {index}: {err}") from None
             cell.outputs = []
             cell.execution_count = None
-        cell.outputs = [out for out in cell.get("outputs", [])
-                        if WIDGET_MIME not in out.get("data", {})]
+        kept = []
+        for out in cell.get("outputs", []):
+            widget = out.get("data", {}).pop(WIDGET_MIME, None)
+            if widget is None or set(out["data"]) - {"text/plain"}:
+                kept.append(out)
+        cell.outputs = kept
         for out in cell.outputs:
             if isinstance(out.get("text"), str):
                 out["text"] = out["text"].replace(f"{root}/", "")
