@@ -2,7 +2,8 @@
 # environment in .venv, so nothing is installed into the system Python.
 #
 #   make lab                 set up, then open the notebooks in JupyterLab
-#   make test                set up, then run the unit tests and execute every notebook
+#   make test                set up, then run the unit tests, every notebook, then build and check the site
+#   make book                execute every notebook and build the static site (build/book/html)
 #   make models              train every model the notebooks use, once (before class)
 #   make student             write the student version of the notebooks to build/student/
 #   make TORCH=cpu lab       the same with PyTorch's CPU-only build (no CUDA download, for
@@ -14,7 +15,7 @@ TORCH  ?=
 # PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test models student clean-models
+.PHONY: lab test book models student clean-models
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -35,9 +36,13 @@ endif
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
-## make test: set up, then run the unit tests and execute every notebook
+## make test: set up, then run the unit tests, execute every notebook, then build and check the site
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## make book: execute every notebook and build the static site: open build/book/html/index.html
+book: $(VENV)/.installed
+	$(BIN)/python docs/book/build.py
 
 ## make models: train every model the notebooks use once (before class: a warm start)
 models: $(VENV)/.installed

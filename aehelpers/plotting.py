@@ -26,7 +26,7 @@ def set_style(presentation: bool = False) -> None:
     import matplotlib as mpl
 
     mpl.rcParams.update({
-        "figure.dpi": 100 if presentation else 80,
+        "figure.dpi": 120 if presentation else 80,  # presentation: every figure 1.5x larger on screen
         "image.cmap": "gray",
         "image.interpolation": "nearest",
         "axes.grid": False,

@@ -25,7 +25,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench_notebooks import empty_cache, notebooks_on_full_mnist  # (benchmarks/ is on sys.path)
 
 
 def run(path: Path, seed: int, data: Path, log: Path) -> str | None:
@@ -49,22 +49,13 @@ def main() -> None:
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     args = ap.parse_args()
-    raw = ROOT / "data" / "MNIST" / "raw"
-    if not (raw / "train-images-idx3-ubyte").exists():
-        raise SystemExit("needs full MNIST in data/MNIST/raw (see data/README.md)")
-    os.environ.pop("AEHELPERS_RETRAIN", None)
-    os.environ["AEHELPERS_DATASET"] = "full"
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    if args.only:
-        paths = [p for p in paths if p.name[:2] in args.only]
+    paths, raw = notebooks_on_full_mnist(args.only)
     rows: dict[tuple[str, str], dict] = {}
     stops = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             for seed in args.seeds:
-                data = Path(tmp) / f"{path.stem}-{seed}"
-                (data / "MNIST").mkdir(parents=True)
-                (data / "MNIST" / "raw").symlink_to(raw)
+                data = empty_cache(Path(tmp) / f"{path.stem}-{seed}", raw)
                 log = data / "claims.jsonl"
                 stopped = run(path, seed, data, log)
                 if stopped:

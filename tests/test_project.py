@@ -19,9 +19,22 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+def _requirements(meta: dict) -> list[str]:
+    """The dependencies plus the test extra, with the extras it includes ("aehelpers[book]") expanded."""
+    reqs, extras = list(meta["dependencies"]), ["test"]
+    while extras:
+        for req in meta["optional-dependencies"][extras.pop()]:
+            own = re.fullmatch(r"aehelpers\[([a-z0-9_-]+)\]", req.strip())
+            if own:
+                extras.append(own.group(1))
+            else:
+                reqs.append(req)
+    return reqs
+
+
 def test_environment_yml_names_the_same_packages_as_pyproject():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {_name(r) for r in meta["dependencies"] + meta["optional-dependencies"]["test"]}
+    pip_names = {_name(r) for r in _requirements(meta)}
     expected = {CONDA_NAME.get(n, n) for n in pip_names} | {"python", "pip"}
     conda = set()
     text = (ROOT / "environment.yml").read_text()
@@ -37,7 +50,7 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
 
 def test_dependencies_have_lower_bounds_not_pins():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for req in meta["dependencies"] + meta["optional-dependencies"]["test"]:
+    for req in _requirements(meta):
         assert ">=" in req and "==" not in req and "<" not in req.replace("<=", ""), req
 
 
