@@ -20,9 +20,9 @@ from .training import TrainingDivergedError, fit
 from .cache import cached_model, trained_autoencoder
 from .metrics import masked_mse, psnr
 from .claims import ClaimNotReproduced, check_claim
-from .plotting import as_digits, set_style, show_images, show_rows
+from .plotting import as_digits, interactive_figure, set_style, show_images, show_rows
 from .pca import PCA, pca_error_curve, pca_fit, pca_reconstruct, subspace_angles  # notebook 02
-from .kernels import outside_inside_spread, outside_mask, show_kernel_grids  # notebook 04
+from .kernels import kernel_mosaic, outside_inside_spread, outside_mask, show_kernel_grids, show_kernels  # notebook 04
 from .inpainting import (INPAINTERS, compare_inpainters, energy_inpaint, fill_missing,  # notebook 05
                          from_opencv, inpainting_rows, inpainting_scores, lecture_opencv_inputs,
                          opencv_inpaint, square_mask, start_codes, to_opencv)
@@ -42,9 +42,9 @@ __all__ = [
     "cached_model", "trained_autoencoder",
     "masked_mse", "psnr",
     "ClaimNotReproduced", "check_claim",
-    "as_digits", "set_style", "show_images", "show_rows",
+    "as_digits", "interactive_figure", "set_style", "show_images", "show_rows",
     "PCA", "pca_error_curve", "pca_fit", "pca_reconstruct", "subspace_angles",
-    "outside_inside_spread", "outside_mask", "show_kernel_grids",
+    "kernel_mosaic", "outside_inside_spread", "outside_mask", "show_kernel_grids", "show_kernels",
     "INPAINTERS", "compare_inpainters", "energy_inpaint", "fill_missing", "from_opencv",
     "inpainting_rows", "inpainting_scores", "lecture_opencv_inputs", "opencv_inpaint",
     "square_mask", "start_codes", "to_opencv",
