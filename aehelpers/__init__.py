@@ -5,8 +5,9 @@ autoencoders"): ``data`` (MNIST in [-1, 1]), ``model`` (the 784 -> d -> 784 tanh
 autoencoder and running it), ``noise`` (the dropout mask), ``training`` (``fit``),
 ``cache`` (load-or-train), ``metrics`` (MSE, PSNR), ``claims`` (checking a notebook's
 claims), ``runtime`` (device and seed), ``plotting``, ``pca``, ``kernels``,
-``inpainting``, ``interpolation`` and ``transforms``; ``exercises`` checks the answers
-to the exercises that end every notebook.
+``inpainting``, ``interpolation``, ``transforms``, and for notebook 06 ``manifolds``
+(toy curves), ``contractive`` (the contractive penalty) and ``tied`` (tied weights);
+``exercises`` checks the answers to the exercises that end the notebooks.
 
 Importing it has no side effects: no downloads, no style changes, no seeding.
 Type ``ae.fit??`` in a notebook to read any helper.
@@ -29,7 +30,10 @@ from .inpainting import (INPAINTERS, compare_inpainters, energy_inpaint, fill_mi
 from .interpolation import (alphas, interpolate, nearest_neighbour, random_pairs,  # notebook 01
                             reconstruction_energy, show_interpolation)
 from .transforms import brightness, latent_direction, move_in_latent, rotate, shift, zoom  # notebook 01
-from . import exercises  # the exercises at the end of every notebook: ae.exercises.check("02.1", answer)
+from .manifolds import CurledCurve, TwoBranchCurve, grid, show_denoising_field, spearman  # notebook 06
+from .contractive import contractive_penalty, encoder_jacobian, fit_regularised, sensitivity  # notebook 06
+from .tied import TiedAutoencoder  # notebook 06
+from . import exercises  # the exercises at the end of notebooks 01-05: ae.exercises.check("02.1", answer)
 
 __all__ = [
     "MnistDataError", "data_dir", "data_source", "describe_data", "load_mnist",
@@ -49,6 +53,9 @@ __all__ = [
     "alphas", "interpolate", "nearest_neighbour", "random_pairs", "reconstruction_energy",
     "show_interpolation",
     "brightness", "latent_direction", "move_in_latent", "rotate", "shift", "zoom",
+    "CurledCurve", "TwoBranchCurve", "grid", "show_denoising_field", "spearman",
+    "contractive_penalty", "encoder_jacobian", "fit_regularised", "sensitivity",
+    "TiedAutoencoder",
 ]
 
 __version__ = "0.1.0"
