@@ -17,39 +17,13 @@ spec = importlib.util.spec_from_file_location("book_build", ROOT / "docs" / "boo
 book = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(book)
 
-STUB = book.SOLUTION_STUB
+student = book.student  # scripts/make_student_version.py, as the build uses it
+SOLUTION = {"nbgrader": {"solution": True, "grade": False, "locked": False, "grade_id": "ex99_1",
+                         "schema_version": 3}}
+STUB = student.stub("99.1")  # raise NotImplementedError("Exercise 99.1: your code here")
 
 
-# --- the student version --------------------------------------------------------------------
-
-def test_solution_region_becomes_the_stub_at_its_indentation():
-    source = ("def double(x):\n"
-              '    """Twice x."""\n'
-              "    ### BEGIN SOLUTION\n"
-              "    answer = 2 * x\n"
-              "    return answer\n"
-              "    ### END SOLUTION\n"
-              "\n"
-              "print(double(3))")
-    assert book.hide_solutions(source) == (f'def double(x):\n    """Twice x."""\n    {STUB}\n'
-                                           "\nprint(double(3))")
-
-
-def test_every_region_of_a_cell_is_replaced_and_the_rest_kept():
-    source = "a = 1\n### BEGIN SOLUTION\nb = 2\n### END SOLUTION\nc = 3\n### BEGIN SOLUTION\nd = 4\n### END SOLUTION"
-    assert book.hide_solutions(source) == f"a = 1\n{STUB}\nc = 3\n{STUB}"
-    assert book.hide_solutions("x = 1\ny = 2") == "x = 1\ny = 2"
-
-
-@pytest.mark.parametrize("source, message", [
-    ("### BEGIN SOLUTION\nx = 1", "never closed"),
-    ("x = 1\n### END SOLUTION", "line 2: '### END SOLUTION' without"),
-    ("### BEGIN SOLUTION\n### BEGIN SOLUTION\n### END SOLUTION", "line 2: a second"),
-])
-def test_unpaired_markers_are_an_error_that_says_which_line(source, message):
-    with pytest.raises(ValueError, match=message):
-        book.hide_solutions(source)
-
+# --- the student version (strip_solutions itself is tested in tests/test_exercises.py) --------
 
 def _output(mime, value="x"):
     return nbformat.v4.new_output("display_data", data={mime: value, "text/plain": "fallback"})
@@ -59,7 +33,7 @@ def test_site_version_drops_solution_outputs_and_live_widgets_only():
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell("### BEGIN SOLUTION\nsecret = 42\nprint(secret)\n### END SOLUTION",
                                           outputs=[nbformat.v4.new_output("stream", text="42\n")],
-                                          execution_count=1),
+                                          execution_count=1, metadata=SOLUTION),
                 nbformat.v4.new_code_cell("show()", outputs=[_output("image/png", "iVBORw0KGgo="),
                                                              _output(book.WIDGET_MIME, {"model_id": "m"})],
                                           execution_count=2),
@@ -91,10 +65,14 @@ def test_site_version_shows_paths_inside_the_repository_relative_to_it():
     assert outputs[2].text == "/home/me/other/file\n", "paths elsewhere are left alone"
 
 
-def test_site_version_names_the_notebook_and_cell_of_a_broken_region():
+@pytest.mark.parametrize("source, metadata, message", [
+    ("### BEGIN SOLUTION\nx = 2", SOLUTION, "07-x.ipynb, cell 1: ### BEGIN SOLUTION without ### END SOLUTION"),
+    ("### BEGIN SOLUTION\nx = 2\n### END SOLUTION", {}, "07-x.ipynb, cell 1: .*needs nbgrader metadata"),
+])
+def test_site_version_names_the_notebook_and_cell_of_a_broken_region(source, metadata, message):
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("### BEGIN SOLUTION\nx = 2")]
-    with pytest.raises(ValueError, match="07-x.ipynb, cell 1: .*never closed"):
+    nb.cells = [nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell(source, metadata=metadata)]
+    with pytest.raises(student.MarkerError, match=message):
         book.site_version(nb, name="07-x.ipynb")
 
 
@@ -152,7 +130,8 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
         nbformat.v4.new_markdown_cell("## Exercise\n\nWrite `double`."),
         nbformat.v4.new_code_cell("def double(x):\n    ### BEGIN SOLUTION\n    kept_secret = 2 * x\n"
                                   "    return kept_secret\n    ### END SOLUTION\n\n\n"
-                                  "plt.plot([1, 2])\nplt.title('drawn by the solution')\nplt.show()"),
+                                  "plt.plot([1, 2])\nplt.title('drawn by the solution')\nplt.show()",
+                                  metadata=SOLUTION),
         nbformat.v4.new_code_cell("assert double(4) == 8\nprint('check passed')"),
         nbformat.v4.new_code_cell("from IPython.display import Markdown, display\n\n"
                                   "display(Markdown('| method | $d$ |\\n|---|---:|\\n| AE | 30 |'))"),
@@ -164,7 +143,7 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
     html = tmp_path / "out" / "html"
     page = (html / "notebooks" / "01-throwaway.html").read_text()
     assert "01 · Throwaway" in (html / "index.html").read_text(), "the landing page links the notebook"
-    assert "kept_secret" not in page and "NotImplementedError" in page, "student version only"
+    assert "kept_secret" not in page and "Exercise 99.1: your code here" in page, "student version only"
     assert "check passed" in page, "the check's output stays"
     images = book.page_images(html / "notebooks" / "01-throwaway.html")
     assert len(images) == 1, "the figure, not the one drawn by the solution"

@@ -13,7 +13,8 @@ Steps, each printed with its time:
    the model cache (``data/models/``), so this is fast once the models exist.
 3. The executed copies, in ``build/book/src/notebooks/``, turned into what the site shows:
    exercises in their student version (each region between ``### BEGIN SOLUTION`` and
-   ``### END SOLUTION`` replaced by a stub, that cell's outputs dropped) and live widgets
+   ``### END SOLUTION`` replaced by the stub of ``scripts/make_student_version.py``, that
+   cell's outputs dropped) and live widgets
    dropped (a static page cannot run a kernel), keeping the static PNG shown with a widget.
 4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py`` and ``index.md``,
    ``docs/results.png``, the notebooks, MathJax) into ``build/book/html``.
@@ -28,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import html.parser
+import importlib.util
 import os
 import re
 import shutil
@@ -47,9 +49,14 @@ MATHJAX_CACHE = ROOT / "build" / "mathjax"
 MATHJAX_FILE = "tex-svg-full.js"  # conf.py's mathjax_path names the same file
 MATHJAX_PACKAGE = "mathjax@3"
 
-SOLUTION_BEGIN = "### BEGIN SOLUTION"
-SOLUTION_END = "### END SOLUTION"
-SOLUTION_STUB = 'raise NotImplementedError("your code here")'
+# The student version comes from scripts/make_student_version.py (standard library only), so
+# the site shows exactly what students get: its markers (BEGIN, END), exercise_id and
+# strip_solutions, which raises its MarkerError for malformed regions.
+_spec = importlib.util.spec_from_file_location("make_student_version",
+                                               ROOT / "scripts" / "make_student_version.py")
+student = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(student)
+
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
@@ -140,39 +147,12 @@ def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
 # 3. What the site shows
 
 
-def hide_solutions(source: str) -> str:
-    """The student version of a cell's source: each solution region becomes one stub line.
-
-    A region runs from a line ``### BEGIN SOLUTION`` to a line ``### END SOLUTION``
-    (nbgrader's markers), both included; the stub ``raise NotImplementedError(...)`` takes
-    the indentation of the BEGIN line. Lines outside the regions are kept as they are.
-    Raises ValueError for markers that do not pair up.
-    """
-    kept, inside = [], False
-    for number, line in enumerate(source.split("\n"), start=1):
-        marker = line.strip()
-        if marker.startswith(SOLUTION_BEGIN):
-            if inside:
-                raise ValueError(f"line {number}: a second {SOLUTION_BEGIN!r} before "
-                                 f"{SOLUTION_END!r}; close each solution region before opening another")
-            inside = True
-            kept.append(line[: len(line) - len(line.lstrip())] + SOLUTION_STUB)
-        elif marker.startswith(SOLUTION_END):
-            if not inside:
-                raise ValueError(f"line {number}: {SOLUTION_END!r} without a {SOLUTION_BEGIN!r} before it")
-            inside = False
-        elif not inside:
-            kept.append(line)
-    if inside:
-        raise ValueError(f"a {SOLUTION_BEGIN!r} is never closed: add a line {SOLUTION_END!r} "
-                         "after the solution")
-    return "\n".join(kept)
-
-
 def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path = ROOT) -> nbformat.NotebookNode:
     """The executed notebook as the site shows it (changed in place and returned).
 
-    Code cells with solution regions get the student version and lose their outputs;
+    Code cells with solution regions get the student version (as
+    scripts/make_student_version.py writes it: each region becomes
+    ``raise NotImplementedError("Exercise 02.1: your code here")``) and lose their outputs;
     live widgets (they need a running kernel) are removed, and so is an output left with
     nothing but its text fallback, while a static figure given with the widget (as
     ``ae.interactive_figure`` gives one) stays; paths printed inside
@@ -182,11 +162,9 @@ def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path =
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        if SOLUTION_BEGIN in cell.source or SOLUTION_END in cell.source:
-            try:
-                cell.source = hide_solutions(cell.source)
-            except ValueError as err:
-                raise ValueError(f"{name}, cell {index}: {err}") from None
+        if student.BEGIN in cell.source or student.END in cell.source:
+            where = f"{name}, cell {index}"
+            cell.source = student.strip_solutions(cell.source, student.exercise_id(cell, where), where)
             cell.outputs = []
             cell.execution_count = None
         kept = []
@@ -439,7 +417,7 @@ def site_problems(out: Path) -> list[str]:
         figures = count_figures(nb)
         if len(images) < figures:
             problems.append(f"{page.name}: {figures} figures in the notebook, {len(images)} images on the page")
-        if SOLUTION_BEGIN in text or SOLUTION_END in text:
+        if student.BEGIN in text or student.END in text:
             problems.append(f"{page.name}: a solution region is shown")
         prose = re.sub(r"<[^>]+>", "", re.sub(r"<pre[ >].*?</pre>", "", text, flags=re.S))
         if RAW_TABLE.search(prose):

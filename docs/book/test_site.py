@@ -86,18 +86,18 @@ def test_every_figure_is_on_its_page_as_a_png(site, path):
 
 def test_exercises_show_the_student_version(site):
     exercises = {path: [cell for cell in nbformat.read(path, as_version=4).cells
-                        if cell.cell_type == "code" and book.SOLUTION_BEGIN in cell.source]
+                        if cell.cell_type == "code" and book.student.BEGIN in cell.source]
                  for path in NOTEBOOKS}
     exercises = {path: cells for path, cells in exercises.items() if cells}
     if not exercises:
         pytest.skip("no notebook has an exercise with a solution region (### BEGIN SOLUTION)")
     for path, solutions in exercises.items():
         page = (site / "notebooks" / f"{path.stem}.html").read_text(encoding="utf-8")
-        assert book.SOLUTION_BEGIN not in page and book.SOLUTION_END not in page, path.name
+        assert book.student.BEGIN not in page and book.student.END not in page, path.name
         assert page.count("NotImplementedError") >= len(solutions), f"{path.name}: each exercise shows its stub"
         text = html.unescape(re.sub(r"<[^>]+>", "", page))
         for cell in solutions:
-            inside = cell.source.split(book.SOLUTION_BEGIN, 1)[1].split(book.SOLUTION_END, 1)[0]
+            inside = cell.source.split(book.student.BEGIN, 1)[1].split(book.student.END, 1)[0]
             for line in inside.splitlines():
                 if len(line.strip()) > 25:  # a line long enough to be the solution's own
                     assert line.strip() not in text, f"{path.name} shows a line of a solution: {line.strip()!r}"
