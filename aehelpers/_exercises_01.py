@@ -5,7 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .exercises import _as_tensor, _check_model, _test_digits, exercise
+from .data import load_mnist
+from .exercises import _as_tensor, _check_model, _held_out_digits, exercise
+from .model import decode, encode, reconstruct
+from .transforms import latent_direction, shift
 
 N_EVAL = 500   # held-out test digits the 01.1 check moves
 N_CLASS_DIGITS = 3000  # training digits the 01.2 check splits by class
@@ -24,10 +27,8 @@ def _ink_area(x: torch.Tensor) -> torch.Tensor:
 
 @exercise("01.1", "a latent direction for thickness", needs=("model",))
 def _check_01_1(answer, r, model):
-    from .model import decode, encode, reconstruct
-
     _check_model(model, r)
-    x = _test_digits()[0][-N_EVAL:]  # the last test digits: the notebook's sections use the first ones
+    x = _held_out_digits(N_EVAL)
     codes = encode(model, x)
     d = codes.shape[1]
     direction = _as_tensor(answer, r, "the direction", shape=(d,))
@@ -70,13 +71,8 @@ def _mean_cosine(directions: torch.Tensor) -> float:
 
 @exercise("01.2", "one direction for every class?", needs=("model",))
 def _check_01_2(answer, r, model):
-    from .data import load_mnist
-    from .transforms import latent_direction, shift
-
     _check_model(model, r)
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('01.2', class_directions, model=shallow)")
+    r.require_function(answer, "check('01.2', class_directions, model=shallow)")
     x, y = load_mnist(train=True)
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))[:N_CLASS_DIGITS]
     x, y = x[pick], y[pick]

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .exercises import _as_tensor, _test_digits, exercise
+from .data import load_mnist
+from .exercises import _as_tensor, _seeded_autoencoder, _test_digits, exercise
+from .pca import pca_fit
 
 N_CODES = 2000  # test digits the 02.1 check encodes
 KNN = 5
@@ -22,25 +24,18 @@ def _knn_accuracy(codes: torch.Tensor, labels: torch.Tensor, k: int = KNN) -> fl
 
 
 def _pca2(images: torch.Tensor) -> torch.Tensor:
-    from .data import load_mnist
-    from .pca import pca_fit
-
     pca = pca_fit(load_mnist(train=True)[0]).truncate(2)
     return (images.double() - pca.mean.double()) @ pca.components.double().T
 
 
 @exercise("02.1", "two numbers per digit: the d = 2 autoencoder against PCA-2")
 def _check_02_1(answer, r):
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('02.1', codes_2d), not codes_2d(x_test)")
+    r.require_function(answer, "check('02.1', codes_2d), not codes_2d(x_test)")
     x, y = _test_digits()
     x, y = x[:N_CODES], y[:N_CODES]
     out = r.call(answer, x.clone(), what="codes_2d(images)")
-    if not isinstance(out, dict) or set(out) != {"ae", "pca"}:
-        got = sorted(out) if isinstance(out, dict) else type(out).__name__
-        r.fail(f"codes_2d must return a dict with the keys 'ae' and 'pca', got {got}",
-               "return {'ae': codes of the d = 2 autoencoder, 'pca': projections on the first 2 components}")
+    r.require_keys(out, ("ae", "pca"), "codes_2d must return",
+                   "return {'ae': codes of the d = 2 autoencoder, 'pca': projections on the first 2 components}")
     codes = {k: _as_tensor(out[k], r, f"the '{k}' codes", shape=(len(x), 2)) for k in ("ae", "pca")}
     for k, c in codes.items():
         r.require(bool((c.std(0) > 1e-6).all()), f"the '{k}' codes vary from digit to digit",
@@ -84,32 +79,25 @@ def _reference_grads(model: nn.Module, x: torch.Tensor) -> dict:
 
 @exercise("02.2", "the backward pass of the lecture's model, by hand")
 def _check_02_2(answer, r):
-    from .model import Autoencoder
-
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('02.2', backward_by_hand)")
+    r.require_function(answer, "check('02.2', backward_by_hand)")
     gen = torch.Generator().manual_seed(1234)
     cases = [(784, 30, 16), (7, 3, 5), (20, 50, 1)]  # (n, d, batch): the lecture's size, small, over-complete
     for n, d, batch in cases:
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(int(torch.randint(1 << 30, (1,), generator=gen)))
-            model = Autoencoder(n, d).double()
+        model = _seeded_autoencoder(n, d, int(torch.randint(1 << 30, (1,), generator=gen))).double()
         for p in model.parameters():  # weights large enough that the tanh units are not all linear
             p.data.mul_(3)
         x = torch.rand(batch, n, generator=gen, dtype=torch.float64) * 2 - 1
         ref = _reference_grads(model, x)
         out = r.call(answer, model, x.clone(), what="backward_by_hand(model, x)", no_grad=True)
-        if not isinstance(out, dict) or set(out) != set(ref):
-            got = sorted(out) if isinstance(out, dict) else type(out).__name__
-            r.fail(f"backward_by_hand must return a dict with the keys {sorted(ref)}, got {got}",
-                   "one gradient per parameter: W_h = model.encoder[0].weight, b_h its bias, W_x = "
-                   "model.decoder[0].weight, b_x its bias")
+        r.require_keys(out, tuple(ref), "backward_by_hand must return",
+                       "one gradient per parameter: W_h = model.encoder[0].weight, b_h its bias, W_x = "
+                       "model.decoder[0].weight, b_x its bias")
         if any(p.grad is not None for p in model.parameters()):
             r.fail("your function filled the parameters' .grad: it used autograd",
                    "compute the gradients by the chain rule with tensor operations only")
         for k, g_ref in ref.items():
-            g = _as_tensor(out[k], r, f"the gradient {k} (n = {n}, d = {d}, batch of {batch})", shape=tuple(g_ref.shape))
+            g = _as_tensor(out[k], r, f"the gradient {k} (n = {n}, d = {d}, batch of {batch})",
+                           shape=tuple(g_ref.shape))
             err = float((g - g_ref).norm() / g_ref.norm().clamp_min(1e-12))
             if err > 1e-6:
                 hint = {"b_x": "start at the output: dL/dx_hat = 2 (x_hat - x) / (N n) for nn.MSELoss's "

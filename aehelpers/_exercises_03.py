@@ -6,16 +6,17 @@ import numbers
 
 import torch
 
-from .exercises import _as_tensor, _check_model, _test_digits, exercise
+from .exercises import _as_tensor, _check_model, _held_out_digits, exercise
+from .metrics import masked_mse
+from .model import reconstruct
+from .noise import dropout_noise
 
 N_DIGITS = 1000  # held-out test digits the checks corrupt
 SEED = 1234      # the checks' own masks, independent of the notebook's
 
 
 def _corrupted(n: int = N_DIGITS, p: float = 0.5):
-    from .noise import dropout_noise
-
-    x = _test_digits()[0][-n:]  # the last test digits: the notebook's sections use the first ones
+    x = _held_out_digits(n)
     noise = dropout_noise(x.shape, p, generator=torch.Generator().manual_seed(SEED))
     return x, noise
 
@@ -30,19 +31,12 @@ def _as_number(v, r, what: str) -> float:
 
 @exercise("03.1", "feeding the denoiser unscaled pixels", needs=("model",))
 def _check_03_1(answer, r, model):
-    from .metrics import masked_mse
-    from .model import reconstruct
-
     _check_model(model, r)
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('03.1', hole_errors, model=denoiser)")
+    r.require_function(answer, "check('03.1', hole_errors, model=denoiser)")
     x, noise = _corrupted()
     out = r.call(answer, model, x.clone(), noise.clone(), what="hole_errors(model, images, noise)")
-    if not isinstance(out, dict) or set(out) != {"scaled", "unscaled"}:
-        got = sorted(out) if isinstance(out, dict) else type(out).__name__
-        r.fail(f"hole_errors must return a dict with the keys 'scaled' and 'unscaled', got {got}",
-               "return {'scaled': error with img * noise as input, 'unscaled': error with img * (noise > 0)}")
+    r.require_keys(out, ("scaled", "unscaled"), "hole_errors must return",
+                   "return {'scaled': error with img * noise as input, 'unscaled': error with img * (noise > 0)}")
     got = {k: _as_number(out[k], r, f"the '{k}' error") for k in ("scaled", "unscaled")}
     dropped = noise == 0
     ref = {"scaled": masked_mse(reconstruct(model, x * noise), x, dropped),
@@ -69,12 +63,8 @@ def _check_03_1(answer, r, model):
 
 @exercise("03.2", "the denoiser applied again and again", needs=("model",))
 def _check_03_2(answer, r, model):
-    from .model import reconstruct
-
     _check_model(model, r)
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('03.2', distances_moved, model=denoiser)")
+    r.require_function(answer, "check('03.2', distances_moved, model=denoiser)")
     x, noise = _corrupted(500)
     start = x * noise
     passes = 3

@@ -8,7 +8,10 @@ import numbers
 import torch
 from torch import nn
 
-from .exercises import _check_model, _test_digits, exercise
+from .data import load_mnist
+from .exercises import _check_model, _held_out_digits, _seeded_autoencoder, exercise
+from .kernels import outside_inside_spread, outside_mask
+from .noise import dropout_noise
 
 RATES = (0.2, 0.8)
 
@@ -45,11 +48,7 @@ def _indices(out, r, d: int, k: int, what: str) -> list[int]:
 
 @exercise("04.1", "the kernels that respond to a stroke")
 def _check_04_1(answer, r):
-    from .model import Autoencoder
-
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('04.1', responsive_kernels)")
+    r.require_function(answer, "check('04.1', responsive_kernels)")
     gen = torch.Generator().manual_seed(1234)
     stroke = bar("horizontal")
     ink = (stroke + 1) / 2
@@ -65,9 +64,7 @@ def _check_04_1(answer, r):
               "a kernel's response to a stroke is how much its pre-activation w . x changes when the stroke "
               "is drawn on the black background: w . (stroke - background), the sum of its weights under "
               "the stroke (times 2)")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(0)
-        w = Autoencoder(784, 500).encoder[0].weight.detach()
+    w = _seeded_autoencoder(784, 500, seed=0).encoder[0].weight.detach()
     stroke = bar("vertical", length=10)
     response = w @ (stroke + 1)
     k = 10
@@ -83,24 +80,21 @@ def _check_04_1(answer, r):
               "rank every kernel by w . (stroke - background) and keep the k largest (positive = excited)")
 
 
-@exercise("04.2", "the pixels whose weights are tied to the bias")
-def _check_04_2(answer, r):
-    from .model import Autoencoder
-    from .noise import dropout_noise
-
-    if not callable(answer):
-        r.fail(f"the answer is a {type(answer).__name__}, not a function",
-               "pass the function itself: check('04.2', bias_tied_pixels)")
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(1)
-        model = Autoencoder(784, 40)
-    x = _test_digits()[0][-256:]
-    always_black = (x == -1).all(0)
-    mask = r.call(answer, model, x.clone(), what="bias_tied_pixels(model, clean digits)")
+def _pixel_mask(mask, r) -> torch.Tensor:
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (784,):
         r.fail(f"bias_tied_pixels must return a bool tensor of shape (784,), got "
                f"{getattr(mask, 'dtype', type(mask).__name__)} {tuple(getattr(mask, 'shape', ()))}",
                "one True/False per pixel, e.g. (grad_W + grad_b[:, None]).abs().amax(0) < tolerance")
+    return mask
+
+
+@exercise("04.2", "the pixels whose weights are tied to the bias")
+def _check_04_2(answer, r):
+    r.require_function(answer, "check('04.2', bias_tied_pixels)")
+    model = _seeded_autoencoder(784, 40, seed=1)
+    x = _held_out_digits(256)
+    always_black = (x == -1).all(0)
+    mask = _pixel_mask(r.call(answer, model, x.clone(), what="bias_tied_pixels(model, clean digits)"), r)
     if any(p.grad is not None for p in model.parameters()):
         model.zero_grad(set_to_none=True)
     jac = float((mask & always_black).sum() / (mask | always_black).sum().clamp_min(1))
@@ -113,10 +107,8 @@ def _check_04_2(answer, r):
               "is tied when its column of grad W_h equals -grad b_h (within a small tolerance, e.g. 1e-6 "
               "relative to the largest gradient)")
     noisy = x * dropout_noise(x.shape, 0.5, generator=torch.Generator().manual_seed(1))
-    mask = r.call(answer, model, noisy, what="bias_tied_pixels(model, corrupted digits)")
+    mask = _pixel_mask(r.call(answer, model, noisy, what="bias_tied_pixels(model, corrupted digits)"), r)
     model.zero_grad(set_to_none=True)
-    if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool or mask.shape != (784,):
-        r.fail("bias_tied_pixels must return a bool tensor of shape (784,)", "one True/False per pixel")
     r.require(int(mask.sum()) <= 8,
               "on the same digits corrupted by the dropout mask, no pixel is tied any more: the denoiser can "
               "move every outside weight on its own",
@@ -126,9 +118,6 @@ def _check_04_2(answer, r):
 
 
 def _flatness(model: nn.Module) -> float:
-    from .data import load_mnist
-    from .kernels import outside_inside_spread, outside_mask
-
     outside = outside_mask(load_mnist(train=True)[0], fraction=0.99)
     return float(outside_inside_spread(model.encoder[0].weight, outside).median())
 
@@ -140,11 +129,9 @@ def _check_04_3(answer, r, models):
                         f"got {models if not isinstance(models, dict) else sorted(models)}")
     for m in models.values():
         _check_model(m, r, "every model")
-    if not isinstance(answer, dict) or set(answer) != {"prediction", "flatness"}:
-        got = sorted(answer) if isinstance(answer, dict) else type(answer).__name__
-        r.fail(f"the answer must be a dict with the keys 'prediction' and 'flatness', got {got}",
-               "{'prediction': the rate you expect to give the flatter kernels outside (0.2 or 0.8), "
-               "'flatness': {0.2: median ratio, 0.8: median ratio}}")
+    r.require_keys(answer, ("prediction", "flatness"), "the answer must be",
+                   "{'prediction': the rate you expect to give the flatter kernels outside (0.2 or 0.8), "
+                   "'flatness': {0.2: median ratio, 0.8: median ratio}}")
     if answer["prediction"] not in RATES:
         r.fail(f"the prediction is {answer['prediction']!r}", "write down 0.2 or 0.8 before you measure")
     flat = answer["flatness"]

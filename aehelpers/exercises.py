@@ -17,14 +17,14 @@ own held-out digits, so an answer cannot be tuned to the digits the notebook sho
 Adding an exercise (e.g. for notebook 06): write ``def _check_06_1(answer, r, ...)`` below,
 decorate it with ``@exercise("06.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
 right and ``r.require(condition, right, wrong, hint)`` / ``r.fail(wrong, hint)`` for the
-rest, and append the exercise cells at the end of the notebook (see README, "Exercises").
+rest (``r.require_function``, ``r.require_keys`` and ``r.call`` cover the usual preambles), and
+append the exercise cells at the end of the notebook (see README, "Exercises").
 
 ``list_exercises()`` lists them. Used by the exercise sections of notebooks 01-05.
 """
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from typing import Callable
@@ -32,6 +32,10 @@ from typing import Callable
 import numpy as np
 import torch
 from torch import nn
+
+from ._checks import check_autoencoder
+from .data import load_mnist
+from .model import Autoencoder
 
 __all__ = ["check", "exercise", "list_exercises", "ExerciseNotPassed", "Exercise", "EXERCISES"]
 
@@ -101,6 +105,22 @@ class _Report:
             self.ok(right)
         else:
             self.fail(wrong, hint)
+
+    def require_function(self, answer, usage: str) -> None:
+        """Fail unless ``answer`` is callable (not its result); ``usage``: the right call, shown in the hint,
+        e.g. ``"check('02.2', backward_by_hand)"``."""
+        if not callable(answer):
+            self.fail(f"the answer is a {type(answer).__name__}, not a function",
+                      f"pass the function itself: {usage}")
+
+    def require_keys(self, out, keys: tuple, wrong: str, hint: str) -> None:
+        """Fail unless ``out`` is a dict with exactly ``keys``; ``wrong`` starts the message, e.g.
+        ``"codes_2d must return"``, which goes on "a dict with the keys 'ae' and 'pca', got ..."."""
+        if not isinstance(out, dict) or set(out) != set(keys):
+            got = sorted(out, key=repr) if isinstance(out, dict) else type(out).__name__
+            names = [repr(k) for k in keys]
+            listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            self.fail(f"{wrong} a dict with the keys {listed}, got {got}", hint)
 
     def call(self, fn, *args, what: str = "your function", no_grad: bool = False, **kwargs):
         """Call the student's function; its errors become a clear ExerciseNotPassed.
@@ -190,23 +210,27 @@ def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Te
     return x
 
 
-def _psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> float:
-    """PSNR in dB on ``mask`` for digits in [-1, 1] (as ``ae.psnr``), capped at 100 dB for an exact match."""
-    from .metrics import masked_mse
-    mse01 = masked_mse(pred.float(), target.float(), mask) / 4  # intensities in [0, 1]
-    return 10 * math.log10(1 / max(mse01, 1e-10))
-
-
 def _check_model(model, r: _Report, name: str = "model") -> nn.Module:
     """A wrong ``model=`` is the caller's error, not the student's answer: a TypeError."""
-    from ._checks import check_autoencoder
     return check_autoencoder(model, name)
 
 
 def _test_digits():
-    from .data import load_mnist
     return load_mnist(train=False)
 
 
-# The exercise checks follow, notebook by notebook (each module appends to EXERCISES on import).
+def _held_out_digits(n: int) -> torch.Tensor:
+    """The last ``n`` test digits: the notebooks' sections use the first ones."""
+    return _test_digits()[0][-n:]
+
+
+def _seeded_autoencoder(n: int, d: int, seed: int) -> Autoencoder:
+    """A fresh ``Autoencoder(n, d)`` initialised from ``seed``, leaving the global random state as it was."""
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        return Autoencoder(n, d)
+
+
+# The exercise checks follow, notebook by notebook: each module registers its checks in EXERCISES
+# on import, with the helpers above, so they are imported here, at the bottom, once those exist.
 from . import _exercises_01, _exercises_02, _exercises_03, _exercises_04, _exercises_05  # noqa: E402,F401
