@@ -5,7 +5,8 @@ autoencoders"): ``data`` (MNIST in [-1, 1]), ``model`` (the 784 -> d -> 784 tanh
 autoencoder and running it), ``noise`` (the dropout mask), ``training`` (``fit``),
 ``cache`` (load-or-train), ``metrics`` (MSE, PSNR), ``claims`` (checking a notebook's
 claims), ``runtime`` (device and seed), ``plotting``, ``pca``, ``kernels``,
-``inpainting``, ``interpolation`` and ``transforms``.
+``inpainting``, ``interpolation``, ``transforms``, and for notebook 07 ``stacked``
+(training several small models at once), ``anomaly``, ``compression`` and ``superres``.
 
 Importing it has no side effects: no downloads, no style changes, no seeding.
 Type ``ae.fit??`` in a notebook to read any helper.
@@ -27,6 +28,13 @@ from .inpainting import (INPAINTERS, compare_inpainters, energy_inpaint, fill_mi
                          opencv_inpaint, square_mask, start_codes, to_opencv)
 from .interpolation import (alphas, interpolate, nearest_neighbour, random_pairs,  # notebook 01
                             reconstruction_energy, show_interpolation)
+from .stacked import fit_together, trained_together  # notebook 07
+from .anomaly import (ClassMoments, class_moments, ink, leave_one_out_autoencoders,  # notebook 07
+                      pca_of_classes, random_strokes, roc_auc)
+from .compression import (break_even, code_bytes, code_range, dequantise, opencv_codec,  # notebook 07
+                          quantise, rate_at_psnr)
+from .superres import (SIZES, Upsampler, block_mean, downsample, skewed_subset,  # notebook 07
+                       trained_upsamplers, upsample_bicubic)
 from .transforms import brightness, latent_direction, move_in_latent, rotate, shift, zoom  # notebook 01
 
 __all__ = [
@@ -47,6 +55,12 @@ __all__ = [
     "alphas", "interpolate", "nearest_neighbour", "random_pairs", "reconstruction_energy",
     "show_interpolation",
     "brightness", "latent_direction", "move_in_latent", "rotate", "shift", "zoom",
+    "fit_together", "trained_together",
+    "ClassMoments", "class_moments", "ink", "leave_one_out_autoencoders", "pca_of_classes",
+    "random_strokes", "roc_auc",
+    "break_even", "code_bytes", "code_range", "dequantise", "opencv_codec", "quantise", "rate_at_psnr",
+    "SIZES", "Upsampler", "block_mean", "downsample", "skewed_subset", "trained_upsamplers",
+    "upsample_bicubic",
 ]
 
 __version__ = "0.1.0"
