@@ -87,11 +87,10 @@ def leave_one_out_autoencoders(d: int = 30, seed: int = 0, progress: bool = True
     d = check_positive_int(d, "d")
     x, y = load_mnist(train=True)
     subsets = [y != c for c in range(10)] + [torch.ones_like(y, dtype=torch.bool)]
-    if progress:
-        print(f"Training 11 autoencoders d={d} together (all digits but 0, ..., but 9, all); cached.")
+    message = f"Training 11 autoencoders d={d} together (all digits but 0, ..., but 9, all); cached for later runs."
     return trained_together("leave-one-out", {"d": d, "left_out": list(range(10)) + [None]},
                             lambda: [Autoencoder(784, d) for _ in range(11)], x, subsets,
-                            seed=seed, progress=progress)
+                            seed=seed, progress=progress, message=message)
 
 
 @dataclass(frozen=True)

@@ -218,7 +218,7 @@ def _step(models, layers, data, batch, n_in, optimizer) -> torch.Tensor:
 
 def trained_together(name: str, config: dict, build, images: torch.Tensor, subsets=None, *, seed: int = 0,
                      epochs: int = 20, batch_size: int = 256, lr: float = 1e-3,
-                     progress: bool = True) -> list[nn.Module]:
+                     progress: bool = True, message: str | None = None) -> list[nn.Module]:
     """``fit_together`` through ``ae.cached_model``: train the K models once, load them afterwards.
 
     ``build()``: returns the list of K untrained models (called under
@@ -227,10 +227,13 @@ def trained_together(name: str, config: dict, build, images: torch.Tensor, subse
     (e.g. ``{"left_out": [0, 1, ..., 9]}``): with ``name``, the recipe and ``seed`` it
     keys the cache file, so say in it everything that changes the weights. Returns the
     K models on the CPU in eval mode, each with its per-epoch losses in ``.losses``.
+    ``message`` is printed (with ``progress``) when the models are trained, not when loaded.
     """
     epochs = check_positive_int(epochs, "epochs")
 
     def train(stack: nn.ModuleList) -> list[float]:
+        if progress and message:
+            print(message)
         losses = fit_together(list(stack), images, subsets, epochs=epochs, batch_size=batch_size,
                               lr=lr, seed=seed, progress=progress)
         return [v for per_model in losses for v in per_model]  # flat, model by model

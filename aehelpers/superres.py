@@ -151,9 +151,9 @@ def trained_upsamplers(hidden: int = 100, rare: int = 4, kept: int = 60, seed: i
     x, y = load_mnist(train=True)
     everything = torch.ones_like(y, dtype=torch.bool)
     subsets = [everything, everything, skewed_subset(y, rare, kept, seed)]
-    if progress:
-        print(f"Training 3 up-samplers together (14x14, 7x7, 7x7 with only {kept} digits of class {rare}); cached.")
+    message = (f"Training 3 up-samplers together (14x14, 7x7, 7x7 with only {kept} digits of class {rare}); "
+               "cached for later runs.")
     models = trained_together("upsamplers", {"sizes": [14, 7, 7], "hidden": hidden, "rare": rare, "kept": kept},
                               lambda: [Upsampler(14, hidden), Upsampler(7, hidden), Upsampler(7, hidden)],
-                              x, subsets, seed=seed, progress=progress)
+                              x, subsets, seed=seed, progress=progress, message=message)
     return dict(zip(["14", "7", "7 skewed"], models))
