@@ -1,15 +1,34 @@
 # The two commands of the README. Both create (or reuse) a local virtual
 # environment in .venv, so nothing is installed into the system Python.
+#
+#   make lab                 set up, then open the notebooks in JupyterLab
+#   make test                set up, then run the unit tests, every notebook, then build and check the site
+#   make book                execute every notebook and build the static site (build/book/html)
+#   make models              train every model the notebooks use, once (before class)
+#   make student             write the student version of the notebooks to build/student/
+#   make TORCH=cpu lab       the same with PyTorch's CPU-only build (no CUDA download, for
+#                            laptops without an NVIDIA GPU); set it on the first run
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
+TORCH  ?=
+# PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
+TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
-.PHONY: lab test clean-models
+.PHONY: lab test book models student clean-models
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "make: $(PYTHON) is older than Python 3.11; run e.g. 'make PYTHON=python3.12 lab'"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || \
+	  { rm -rf $(VENV); echo "make: '$(PYTHON) -m venv' failed. On Debian/Ubuntu: sudo apt install python3-venv"; exit 1; }
+	@$(BIN)/python -m pip --version >/dev/null 2>&1 || \
+	  { rm -rf $(VENV); echo "make: the virtual environment has no pip (on Debian/Ubuntu: sudo apt install python3-venv), removed it; run make again"; exit 1; }
 	$(BIN)/python -m pip install --quiet --upgrade pip
+ifeq ($(TORCH),cpu)
+	$(BIN)/python -m pip install --quiet --index-url $(TORCH_CPU_INDEX) "torch>=2.4" "torchvision>=0.19"
+endif
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $@
 
@@ -17,9 +36,21 @@ $(VENV)/.installed: pyproject.toml
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
-## make test: set up, then run the unit tests and execute every notebook
+## make test: set up, then run the unit tests, execute every notebook, then build and check the site
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+## make book: execute every notebook and build the static site: open build/book/html/index.html
+book: $(VENV)/.installed
+	$(BIN)/python docs/book/build.py
+
+## make models: train every model the notebooks use once (before class: a warm start)
+models: $(VENV)/.installed
+	$(BIN)/python scripts/warm_models.py
+
+## make student: the notebooks without the exercises' solutions, in build/student/ (standard library only)
+student:
+	$(PYTHON) scripts/make_student_version.py
 
 ## make clean-models: forget the cached trained models (they retrain on next use)
 clean-models:

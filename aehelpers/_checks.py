@@ -5,6 +5,7 @@
 * ``check_mask``: a bool tensor of the images' shape (True = a selected pixel);
 * ``check_positive_int``, ``check_positive_real``, ``check_fraction``: sizes, rates, levels;
   numpy and Python numbers alike (``numbers.Integral``, ``numbers.Real``), never a bool;
+* ``check_autoencoder``: a model with ``.encode`` and ``.decode`` (like ``ae.Autoencoder``);
 * ``check_flag``: a real bool (a string such as "False" is truthy, so it is refused).
 
 Each helper passes its own argument name, so the error says which argument was wrong,
@@ -57,17 +58,33 @@ def check_digits(x, name: str = "images", *, n: int | None = None, single: bool 
     return x
 
 
-def check_mask(mask, name: str = "mask", *, shape: tuple | None = None) -> torch.Tensor:
-    """Return ``mask`` if it is a bool tensor (of ``shape`` when given) that selects a pixel."""
+def check_mask(mask, name: str = "mask", *, shape: tuple | None = None, nonempty: bool = True) -> torch.Tensor:
+    """Return ``mask`` if it is a bool tensor (of ``shape`` when given) that selects a pixel
+    (or any bool tensor of that shape, with ``nonempty=False``)."""
     if not isinstance(mask, torch.Tensor) or mask.dtype != torch.bool:
         got = mask.dtype if isinstance(mask, torch.Tensor) else type(mask).__name__
         raise TypeError(f"{name} must be a bool tensor (True = pixel selected), got {got}; "
                         "e.g. ae.dropped(noise) or noise == 0 for the dropped pixels")
     if shape is not None and tuple(mask.shape) != tuple(shape):
         raise ValueError(f"{name} has shape {tuple(mask.shape)}, but the images have shape {tuple(shape)}")
-    if not mask.any():
+    if nonempty and not mask.any():
         raise ValueError(f"{name} selects no pixel: nothing to measure or fill")
     return mask
+
+
+def check_noise(noise, name: str = "noise", *, shape: tuple | None = None) -> torch.Tensor:
+    """Return ``noise`` if it is a dropout mask: a float tensor (of ``shape``) holding 0 (dropped)
+    and values >= 1 (kept, ``1 / (1 - p)``), as ``ae.dropout_noise`` makes it."""
+    if not isinstance(noise, torch.Tensor) or not noise.is_floating_point():
+        raise TypeError(f"{name} must be the float dropout mask of ae.dropout_noise(shape, p), "
+                        f"got {getattr(noise, 'dtype', type(noise).__name__)}")
+    if shape is not None and tuple(noise.shape) != tuple(shape):
+        raise ValueError(f"{name} has shape {tuple(noise.shape)}, but the images have shape {tuple(shape)}: "
+                         "one mask entry per pixel is needed, e.g. ae.dropout_noise(images.shape, p)")
+    kept = noise != 0
+    if (noise < 0).any() or (kept & (noise < 1)).any() or not torch.isfinite(noise).all():
+        raise ValueError(f"{name} must hold 0 (dropped) and 1/(1-p) >= 1 (kept), as ae.dropout_noise makes it")
+    return noise
 
 
 def check_flag(value, name: str) -> bool:
@@ -100,3 +117,11 @@ def check_fraction(value, name: str, *, hint: str = "") -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= float(value) < 1.0:
         raise ValueError(f"{name} must be a number in [0, 1), got {value!r}{hint}")
     return float(value)
+
+
+def check_autoencoder(model, name: str = "model", *, why: str = ""):
+    """Return ``model`` if it has ``.encode`` and ``.decode`` methods, like ``ae.Autoencoder``."""
+    if not (callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))):
+        raise TypeError(f"{name} must be an autoencoder with .encode and .decode{why} (e.g. "
+                        f"ae.trained_autoencoder(d=30)), got {type(model).__name__}")
+    return model

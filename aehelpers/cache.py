@@ -26,10 +26,18 @@ from .training import fit
 
 __all__ = ["cached_model", "trained_autoencoder", "model_path"]
 
-_FORMAT = 2  # 2: fit draws the denoiser's mask with training_noise
+_FORMAT = 3  # 3: fit is the five steps with torch.optim.Adam (2: training_noise for the denoiser)
 
 
 def _key(name: str, config: dict) -> dict:
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of the settings that change the weights, got {type(config).__name__}")
+    try:  # only plain JSON values: str() of a lambda or a tensor holds a memory address and never matches
+        json.dumps(config, allow_nan=False)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"config for {name!r} must hold only JSON values (numbers, strings, bools, None, "
+                        f"lists, dicts): {err}. Describe a setting by its value, e.g. loss='BCE' rather "
+                        "than the loss object.") from None
     n_train = len(load_mnist(train=True)[0])
     return {"format": _FORMAT, "name": name, "data": data_source(), "n_train": n_train,
             **{k: config[k] for k in sorted(config)}}
@@ -37,7 +45,7 @@ def _key(name: str, config: dict) -> dict:
 
 def model_path(name: str, config: dict) -> Path:
     """Where ``cached_model(name, config, ...)`` stores its weights."""
-    blob = json.dumps(_key(name, config), sort_keys=True, default=str)
+    blob = json.dumps(_key(name, config), sort_keys=True)
     digest = hashlib.sha256(blob.encode()).hexdigest()[:12]
     return data_dir() / "models" / f"{name}-{digest}.pt"
 
@@ -60,7 +68,7 @@ def _try_load(path: Path, key: dict, model: nn.Module) -> list[float] | None:
         return None
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
-        if payload.get("key") != json.loads(json.dumps(key, default=str)):
+        if payload.get("key") != json.loads(json.dumps(key)):
             print(f"aehelpers: cached model {path.name} was trained with other settings; retraining.")
             return None
         model.load_state_dict(payload["state_dict"])
@@ -81,17 +89,24 @@ def cached_model(name: str, config: dict, build: Callable[[], nn.Module],
     returns the per-epoch losses. The result is on the CPU in eval mode, with the
     losses in ``model.losses``.
     """
+    if not isinstance(config, dict):
+        raise TypeError(f"config must be a dict of the settings that change the weights, got {type(config).__name__}")
     config = {**config, "seed": seed}
     key = _key(name, config)
     path = model_path(name, config)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        model = build()
+
+    def fresh() -> nn.Module:  # the initial weights, the same for every call with this seed
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            return build()
+
+    model = fresh()
     losses = None if os.environ.get("AEHELPERS_RETRAIN") == "1" else _try_load(path, key, model)
     if losses is None:
+        model = fresh()  # a load that failed half-way may have left some cached tensors behind
         losses = [float(v) for v in train(model)]
         model.cpu()
-        _save_atomic({"key": json.loads(json.dumps(key, default=str)),
+        _save_atomic({"key": json.loads(json.dumps(key)),
                       "state_dict": model.state_dict(), "losses": losses}, path)
     model.cpu().eval()
     model.losses = losses

@@ -23,6 +23,8 @@ import math
 import numbers
 import os
 
+from . import data
+
 __all__ = ["check_claim", "ClaimNotReproduced"]
 
 _OPS = ("<", ">", "in")
@@ -55,17 +57,15 @@ def _as_number(x, name: str) -> float:
     return x
 
 
-def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> bool:
+def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> None:
     """Check that ``value op threshold`` holds; raise (full MNIST) or print (sample) if not.
 
     ``claim``: the statement in words; ``value``: the measured number (a float, or a
     0-dim tensor); ``op``: ``"<"``, ``">"`` or ``"in"`` (``threshold = (low, high)``,
     exclusive); ``lecture``: True for the lecture's claim, False for the notebook's own
     finding. Prints one line with the value, the threshold and the margin (how far the
-    value is inside the threshold, relative to it); returns whether the claim holds.
+    value is inside the threshold, relative to it).
     """
-    from .data import data_source
-
     if not isinstance(claim, str) or not claim:
         raise TypeError("check_claim: claim must be a non-empty string saying what is claimed")
     if not isinstance(lecture, bool):
@@ -89,7 +89,7 @@ def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> bool
     margin = _margin(value, op, threshold)
     kind = "lecture's claim" if lecture else "notebook's finding"
     measured = f"measured {value:.4g} {shown} (margin {margin:+.0%})"
-    source = data_source()
+    source = data.data_source()
     _log(claim, value, op, threshold, lecture, holds, margin, source)
     if source == "full":
         if not holds:
@@ -98,7 +98,6 @@ def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> bool
     else:
         verdict = "holds" if holds else "does NOT hold"
         print(f"{kind}, not asserted on the bundled sample ({verdict} here): {claim} -- {measured}")
-    return holds
 
 
 def _log(claim, value, op, threshold, lecture, holds, margin, source) -> None:

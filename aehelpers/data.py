@@ -10,12 +10,14 @@ Where the digits come from (``data_source()`` says which is in use):
 
 * ``"full"``: torchvision's ``MNIST`` files in ``<data dir>/MNIST/raw`` (60,000 /
   10,000 digits), downloaded by torchvision if missing and the network allows.
-* ``"sample"``: 4,000 / 1,000 real MNIST digits bundled in ``data/`` (see
-  ``data/README.md``), used when the full set cannot be had (offline, no files).
+* ``"sample"``: 4,000 / 1,000 real MNIST digits shipped inside the package
+  (``aehelpers/mnist-sample.npz``, see ``data/README.md``), used when the full set
+  cannot be had (offline, no files); it travels with ``pip install .`` too.
 
 Environment variables:
 
-* ``AEHELPERS_DATA``: folder holding ``MNIST/raw`` (default: the repository's ``data/``).
+* ``AEHELPERS_DATA``: folder holding ``MNIST/raw`` and the model cache (default: the
+  repository's ``data/`` in a checkout, ``~/.cache/aehelpers`` for a non-editable install).
 * ``AEHELPERS_DATASET``: ``auto`` (default), ``full`` (never fall back) or ``sample``.
 
 Used by every notebook (setup cell).
@@ -44,7 +46,7 @@ __all__ = [
 #: Root of the repository (the folder that holds ``aehelpers/`` and ``data/``).
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-#: The bundled sample of real MNIST digits (see ``data/README.md``).
+#: The bundled sample of real MNIST digits, package data (see ``data/README.md``).
 SAMPLE_FILE = "mnist-sample.npz"
 
 _RAW_FILES = {
@@ -64,16 +66,21 @@ class MnistDataError(RuntimeError):
 def data_dir() -> Path:
     """The folder that holds ``MNIST/raw`` and the model cache.
 
-    ``$AEHELPERS_DATA`` if set, else the repository's ``data/`` folder, whatever the
-    current working directory is (notebooks run from ``notebooks/``).
+    ``$AEHELPERS_DATA`` if set; else the repository's ``data/`` folder when aehelpers
+    runs from a checkout (whatever the current working directory is: notebooks run
+    from ``notebooks/``); else, for a non-editable install, ``~/.cache/aehelpers``.
     """
     env = os.environ.get("AEHELPERS_DATA")
-    return Path(env).expanduser().resolve() if env else REPO_ROOT / "data"
+    if env:
+        return Path(env).expanduser().resolve()
+    if (REPO_ROOT / "pyproject.toml").exists() and (REPO_ROOT / "notebooks").is_dir():
+        return REPO_ROOT / "data"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "aehelpers"
 
 
 def sample_path() -> Path:
-    """Path of the bundled sample (always the repository's ``data/`` folder)."""
-    return REPO_ROOT / "data" / SAMPLE_FILE
+    """Path of the bundled sample: package data, next to this module (checkout or install alike)."""
+    return Path(__file__).resolve().parent / SAMPLE_FILE
 
 
 def _requested_source() -> str:
@@ -176,7 +183,8 @@ def _load_sample(train: bool):
     except (OSError, KeyError, ValueError) as err:
         raise MnistDataError(
             f"The bundled MNIST sample {path} is missing or corrupt ({err}). Restore it "
-            "with `git checkout -- data/` or rebuild it with scripts/make_sample.py."
+            "with `git checkout -- aehelpers/mnist-sample.npz` (or reinstall aehelpers), or rebuild it with "
+            "scripts/make_sample.py."
         ) from err
     if pixels.dtype != torch.uint8 or pixels.ndim != 2 or pixels.shape[1] != 784:
         raise MnistDataError(f"The bundled MNIST sample {path} has an unexpected layout.")
@@ -234,9 +242,19 @@ def load_mnist(train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     [-1, 1] (bitwise what ``ToTensor()`` + ``Normalize((0.5,), (0.5,))`` give);
     ``labels`` int64 of shape (N,). N is 60,000 / 10,000 for the full set and
     4,000 / 1,000 for the bundled sample. The same tensors are returned on every
-    call (loaded once per process): do not modify them in place.
+    call (loaded once per process): do not modify them in place. ``train``: True (or
+    ``"train"``) for the training split, False (or ``"test"``) for the held-out test digits.
     """
-    return _load(data_dir(), _requested_source(), bool(train))
+    return _load(data_dir(), _requested_source(), _split(train))
+
+
+def _split(train) -> bool:
+    if train in ("train", "test"):
+        return train == "train"
+    if isinstance(train, bool) or type(train).__name__ == "bool_":
+        return bool(train)
+    raise TypeError(f"train must be True (training digits) or False (test digits), or the names 'train' / "
+                    f"'test'; got {train!r}")
 
 
 def describe_data() -> str:

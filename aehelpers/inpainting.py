@@ -23,8 +23,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_digits
-from .data import normalize
+from ._checks import check_digits, check_mask, check_noise, check_positive_int, check_positive_real
+from .data import load_mnist, normalize
+from .metrics import masked_mse, psnr_of_mse
+from .model import encode, reconstruct
 
 __all__ = [
     "OPENCV_METHODS",
@@ -40,8 +42,6 @@ __all__ = [
     "compare_inpainters",
     "inpainting_rows",
     "inpainting_scores",
-    "scores_markdown",
-    "rates_markdown",
 ]
 
 #: The two OpenCV inpainting methods by the names ``opencv_inpaint`` accepts.
@@ -61,14 +61,7 @@ def _check_images(images: torch.Tensor, name: str = "images") -> None:
 
 
 def _check_mask(mask, images: torch.Tensor, name: str) -> None:
-    if not isinstance(mask, torch.Tensor):
-        raise TypeError(f"{name} must be a bool torch.Tensor, got {type(mask).__name__}")
-    if mask.dtype != torch.bool:
-        raise TypeError(f"{name} must be a bool tensor, got dtype {mask.dtype}; build it with a "
-                        "comparison, e.g. ae.dropped(noise) (= noise == 0) for the dropped pixels")
-    if mask.shape != images.shape:
-        raise ValueError(f"{name} has shape {tuple(mask.shape)} but the images have shape "
-                         f"{tuple(images.shape)}: one mask entry per pixel is needed")
+    check_mask(mask, name, shape=images.shape, nonempty=False)
 
 
 def lecture_opencv_inputs(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -110,14 +103,8 @@ def to_opencv(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[np.ndarray, n
     pixel was dropped and 0 elsewhere. Returns uint8 arrays (N, 28, 28): images, masks.
     """
     check_digits(img_bad, "img_bad", n=784)
-    if not isinstance(noise, torch.Tensor) or not noise.is_floating_point():
-        raise TypeError("noise must be the float dropout mask (ae.dropout_noise), "
-                        f"got {getattr(noise, 'dtype', type(noise).__name__)}")
-    if noise.shape != img_bad.shape:
-        raise ValueError(f"noise has shape {tuple(noise.shape)}, img_bad has {tuple(img_bad.shape)}")
+    check_noise(noise, shape=img_bad.shape)
     kept = noise != 0
-    if (noise < 0).any() or (kept & (noise < 1)).any():
-        raise ValueError("noise must hold 0 (dropped) and 1/(1-p) >= 1 (kept), as ae.dropout_noise makes")
     clean = torch.where(kept, img_bad / torch.where(kept, noise, torch.ones_like(noise)), torch.zeros_like(img_bad))
     _check_images(clean)
     return _to_uint8(clean, ~kept)
@@ -151,8 +138,7 @@ def opencv_inpaint(images: torch.Tensor, mask: torch.Tensor, method: str = "tele
     if method not in flags:
         raise ValueError(f"unknown inpainting method {method!r}: use 'telea' (Telea's fast marching) "
                          "or 'ns' (Navier-Stokes)")
-    if isinstance(radius, bool) or not isinstance(radius, (int, np.integer)) or radius < 1:
-        raise ValueError(f"radius must be a positive int (pixels), got {radius!r}")
+    radius = check_positive_int(radius, "radius (pixels)")
     _check_images(images)
     _check_mask(mask, images, "mask")
     src, m8 = _to_uint8(images, mask)
@@ -189,9 +175,10 @@ def square_mask(n: int, size: int = 10, top: int = 9, left: int = 9) -> torch.Te
     10x10 block sits in the centre, over the strokes). A structured hole, like the
     lecture's grey patch on a face (fig 10).
     """
-    if not (isinstance(n, int) and n >= 0):
-        raise ValueError(f"n (the number of digits) must be a non-negative int, got {n!r}")
-    if not (isinstance(size, int) and size >= 1 and 0 <= top and 0 <= left
+    n = check_positive_int(n, "n (the number of digits)", allow_zero=True)
+    size = check_positive_int(size, "size")
+    top, left = check_positive_int(top, "top", allow_zero=True), check_positive_int(left, "left", allow_zero=True)
+    if not (0 <= top and 0 <= left
             and top + size <= 28 and left + size <= 28):
         raise ValueError(f"the block ({size}x{size} at row {top}, column {left}) must lie inside 28x28")
     block = torch.zeros(28, 28, dtype=torch.bool)
@@ -220,10 +207,8 @@ def energy_inpaint(model: nn.Module, images: torch.Tensor, known_mask: torch.Ten
     """
     _check_images(images)
     _check_mask(known_mask, images, "known_mask")
-    if not (isinstance(steps, int) and steps >= 0):
-        raise ValueError(f"steps must be a non-negative int, got {steps!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
+    steps = check_positive_int(steps, "steps", allow_zero=True)
+    lr = check_positive_real(lr, "lr")
     if not known_mask.any(dim=1).all():
         raise ValueError("every image needs at least one known pixel (known_mask is all False for some row)")
     decoder = getattr(model, "decoder", None)
@@ -274,7 +259,6 @@ def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
     model's direct output (exactly, unless a code was clipped; the clipping keeps
     ``atanh`` finite).
     """
-    from .model import encode
 
     check_digits(corrupted, "corrupted", n=784)
     return encode(model, corrupted).clamp(-0.999, 0.999)
@@ -296,13 +280,9 @@ def compare_inpainters(model: nn.Module, images: torch.Tensor, noise: torch.Tens
     keeps the known pixels; those two output a whole image. Only the denoiser (and
     the energy's starting code) sees the dropout scaling of the kept pixels.
     """
-    from .data import load_mnist
-    from .model import reconstruct
 
     _check_images(images)
-    if not isinstance(noise, torch.Tensor) or noise.shape != images.shape or not noise.is_floating_point():
-        raise ValueError(f"noise must be a float tensor shaped like images {tuple(images.shape)} "
-                         "(0 = missing), e.g. ae.dropout_noise(images.shape, p)")
+    check_noise(noise, shape=images.shape)
     unknown = [m for m in methods if m not in INPAINTERS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}: choose from {', '.join(INPAINTERS)}")
@@ -353,7 +333,6 @@ def inpainting_scores(outputs: dict, images: torch.Tensor, missing: torch.Tensor
     "mse whole", "psnr whole"}}; MSE in [0, 1] intensity units (the [-1, 1] MSE / 4),
     PSNR in dB (``ae.psnr``: intensities in [0, 1]).
     """
-    from .metrics import masked_mse, psnr_of_mse
 
     _check_mask(missing, images, "missing")
     scores = {}
@@ -362,35 +341,3 @@ def inpainting_scores(outputs: dict, images: torch.Tensor, missing: torch.Tensor
         scores[name] = {"mse missing": on_missing, "psnr missing": psnr_of_mse(on_missing),
                         "mse whole": whole, "psnr whole": psnr_of_mse(whole)}
     return scores
-
-
-def scores_markdown(scores: dict, label: str = "method") -> str:
-    """A markdown table of ``inpainting_scores`` (one row per method), for display or a README."""
-    cols = ["mse missing", "psnr missing", "mse whole", "psnr whole"]
-    head = [label, "MSE missing", "PSNR missing (dB)", "MSE whole", "PSNR whole (dB)"]
-    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * len(cols)]
-    for name, row in scores.items():
-        name = INPAINTERS.get(name, name)
-        cells = [f"{row[c]:.4f}" if c.startswith("mse") else f"{row[c]:.2f}" for c in cols]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def rates_markdown(sweep: dict, metric: str = "psnr missing", methods=None) -> str:
-    """A markdown table of one metric against the drop rate: one row per method, one column per rate.
-
-    ``sweep``: {p: inpainting_scores(...)}; ``metric``: one of ``inpainting_scores``'
-    keys ("psnr missing", "psnr whole", "mse missing", "mse whole"); ``methods``:
-    the rows, in order (default: those of the first rate). Used by notebook 05.
-    """
-    if not sweep:
-        raise ValueError("sweep is empty: expected {p: inpainting_scores(...)}")
-    rates = list(sweep)
-    methods = list(sweep[rates[0]]) if methods is None else list(methods)
-    if metric not in ("psnr missing", "psnr whole", "mse missing", "mse whole"):
-        raise ValueError(f"unknown metric {metric!r}: use 'psnr missing', 'psnr whole', 'mse missing' or 'mse whole'")
-    fmt = "{:.2f}" if metric.startswith("psnr") else "{:.4f}"
-    lines = ["| method | " + " | ".join(f"p = {p}" for p in rates) + " |", "|---|" + "---:|" * len(rates)]
-    for k in methods:
-        lines.append(f"| {INPAINTERS.get(k, k)} | " + " | ".join(fmt.format(sweep[p][k][metric]) for p in rates) + " |")
-    return "\n".join(lines)

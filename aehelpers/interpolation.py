@@ -25,7 +25,7 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ._checks import check_digits
+from ._checks import check_autoencoder, check_digits, check_positive_int
 from .model import decode, encode, reconstruct
 from .plotting import show_images
 
@@ -98,9 +98,7 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps=11, space: str = "pixel"
         lo, hi = a2.float().cpu(), b2.float().cpu()
         w = w.to(lo.dtype)
     else:
-        if model is None or not (hasattr(model, "encode") and hasattr(model, "decode")):
-            raise ValueError("space='latent' needs model=an autoencoder with .encode and .decode "
-                             "(e.g. ae.trained_autoencoder(d=30))")
+        check_autoencoder(model, why=" for space='latent'")
         check_digits(a2, "a", n=getattr(model, "n", None), expected_by="the model")
         lo, hi = encode(model, a2.float()), encode(model, b2.float())
         w = w.to(lo.dtype)
@@ -122,8 +120,7 @@ def random_pairs(labels: torch.Tensor, n: int, seed: int = 0, different_class: b
     """
     if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point():
         raise ValueError("labels must be a 1-D integer tensor of classes, e.g. load_mnist(train=False)[1]")
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive int (the number of pairs), got {n!r}")
+    n = check_positive_int(n, "n (the number of pairs)")
     if len(labels) < 2 or (different_class and labels.unique().numel() < 2):
         raise ValueError("need at least two images (of two different classes with "
                          "different_class=True) to form pairs")
@@ -153,8 +150,7 @@ def nearest_neighbour(queries: torch.Tensor, reference: torch.Tensor, chunk_size
     """
     check_digits(queries, "queries")
     check_digits(reference, "reference", n=queries.shape[-1], expected_by="queries")
-    if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
-        raise ValueError(f"chunk_size must be a positive int, got {chunk_size!r}")
+    chunk_size = check_positive_int(chunk_size, "chunk_size")
     q_all = queries.float().cpu()
     ref = reference.float().cpu()
     ref_sq = ref.square().sum(1)[None, :]

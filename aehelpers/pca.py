@@ -12,6 +12,8 @@ columns with the PCA components). Used by notebook 02.
 
 from __future__ import annotations
 
+import numbers
+
 from dataclasses import dataclass
 
 import torch
@@ -62,7 +64,7 @@ class PCA:
 
 
 def _check_k(k, k_max: int) -> None:
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= k_max:
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral) or not 1 <= k <= k_max:
         raise ValueError(f"k must be an int between 1 and {k_max} (the components available), got {k!r}")
 
 

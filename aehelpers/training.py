@@ -12,6 +12,7 @@ import math
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from . import runtime
 from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
@@ -83,12 +84,10 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     as an epoch's loss is NaN or infinite. Used by ``ae.trained_autoencoder`` and
     notebooks 02-07.
     """
-    from tqdm.auto import tqdm
-
     check_digits(images, "images", n=getattr(model, "n", None), expected_by="the model")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_real(lr, "lr")
+    lr = check_positive_real(lr, "lr", allow_zero=True)  # lr=0: measure the loss without learning
     denoise = check_flag(denoise, "denoise")
     progress = check_flag(progress, "progress")
     seed = check_positive_int(seed, "seed", allow_zero=True)

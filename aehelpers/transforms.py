@@ -18,6 +18,8 @@ tensor of shape (N,) with one amount per digit.
 
 from __future__ import annotations
 
+import numbers
+
 import math
 from typing import Callable
 
@@ -25,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_digits
+from ._checks import check_autoencoder, check_digits
 from .model import decode, encode
 
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
@@ -43,7 +45,7 @@ def _amount(value, n: int, name: str, low: float | None = None, strict: bool = F
     """One amount per digit: a number or a tensor of shape (n,); validated, float32 (n,)."""
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a number or a tensor of shape ({n},), got a bool")
-    if isinstance(value, (int, float)):
+    if isinstance(value, numbers.Real):
         t = torch.full((n,), float(value))
     elif isinstance(value, torch.Tensor):
         t = value.detach().float().cpu()
@@ -139,10 +141,7 @@ def brightness(x: torch.Tensor, factor=0.5) -> torch.Tensor:
 
 
 def _check_model(model) -> nn.Module:
-    if not (hasattr(model, "encode") and hasattr(model, "decode")):
-        raise TypeError(f"model must be an autoencoder with .encode and .decode (e.g. "
-                        f"ae.trained_autoencoder(d=30)), got {type(model).__name__}")
-    return model
+    return check_autoencoder(model)
 
 
 @torch.no_grad()

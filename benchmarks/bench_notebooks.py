@@ -45,29 +45,40 @@ def execute(path: Path, data: Path) -> tuple[float, list[tuple[float, int, str]]
     return wall, cells
 
 
+def notebooks_on_full_mnist(only: list[str]) -> tuple[list[Path], Path]:
+    """The notebooks to run (all, or those whose number is in ``only``) and the full MNIST raw
+    folder; exits with a message when full MNIST is missing. Sets the environment for full MNIST."""
+    raw = ROOT / "data" / "MNIST" / "raw"
+    if not (raw / "train-images-idx3-ubyte").exists():
+        raise SystemExit("needs full MNIST in data/MNIST/raw (see data/README.md)")
+    os.environ.pop("AEHELPERS_RETRAIN", None)
+    os.environ["AEHELPERS_DATASET"] = "full"
+    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    return [p for p in paths if not only or p.name[:2] in only], raw
+
+
+def empty_cache(folder: Path, raw: Path) -> Path:
+    """``folder`` as an AEHELPERS_DATA with no cached models that links to full MNIST."""
+    (folder / "MNIST").mkdir(parents=True)
+    (folder / "MNIST" / "raw").symlink_to(raw)
+    return folder
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description="cold and warm notebook times")
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
     ap.add_argument("--cells", type=int, default=0, metavar="K",
                     help="also list each notebook's K slowest cells in the warm run")
     args = ap.parse_args()
-    raw = ROOT / "data" / "MNIST" / "raw"
-    if not (raw / "train-images-idx3-ubyte").exists():
-        raise SystemExit("needs full MNIST in data/MNIST/raw (see data/README.md)")
-    os.environ.pop("AEHELPERS_RETRAIN", None)
-    os.environ["AEHELPERS_DATASET"] = "full"
-    paths = sorted((ROOT / "notebooks").glob("*.ipynb"))
-    if args.only:
-        paths = [p for p in paths if p.name[:2] in args.only]
+    paths, raw = notebooks_on_full_mnist(args.only)
     print(f"# {os.cpu_count()} CPUs; each notebook in a fresh kernel with its own empty model cache")
     print("| notebook | cold (trains its models) | warm (cached models) |")
     print("|---|---|---|")
     for path in paths:
         with tempfile.TemporaryDirectory() as tmp:
-            (Path(tmp) / "MNIST").mkdir()
-            (Path(tmp) / "MNIST" / "raw").symlink_to(raw)
-            cold, _ = execute(path, Path(tmp))
-            warm, cells = execute(path, Path(tmp))
+            data = empty_cache(Path(tmp) / "data", raw)
+            cold, _ = execute(path, data)
+            warm, cells = execute(path, data)
         print(f"| {path.name} | {cold:.0f} s | {warm:.0f} s |", flush=True)
         for seconds, i, first in sorted(cells, reverse=True)[:args.cells]:
             print(f"|   cell {i}: `{first}` | | {seconds:.1f} s |", flush=True)

@@ -6,18 +6,19 @@ of 256 and the same initial weights (seed), on full MNIST:
 * lecture: ``MNIST(transform=Compose([ToTensor(), Normalize((0.5,), (0.5,))]))``
   through a ``DataLoader(batch_size=256, shuffle=True)``, i.e. a PIL image and two
   transforms per sample, then the five steps of the lecture's loop;
-* fit (autograd): ``aehelpers.fit(..., backward="autograd")`` on the digits
-  converted once to a tensor, gradients by ``loss.backward()``;
-* fit: ``aehelpers.fit`` as the notebooks call it, which for this model computes
-  the gradients with the chain rule written out (``training._lecture_step``).
+* fit: ``aehelpers.fit`` as the notebooks call it: the same five steps with
+  public PyTorch only (``torch.optim.Adam(fused=True)``, ``loss.backward()``) on the
+  digits converted once to a tensor, batches gathered with ``index_select``.
 
 Prints one table row per model: seconds per epoch of each loop (mean over the
-epochs, data loading included; CPU seconds in brackets), the speed ratio of each
-``fit`` against the lecture loop, and the test MSE of the lecture loop's and
-``fit``'s model on the 10,000 test digits. Run from the repository root:
+epochs, data loading included; CPU seconds in brackets), the speed ratio of ``fit``
+against the lecture loop, and the test MSE of both models on the 10,000 test digits.
+``--profile`` adds where ``fit``'s time goes (``torch.profiler``, one epoch).
+Run from the repository root:
 
     .venv/bin/python benchmarks/bench_training.py                # d=30, 20 epochs
     .venv/bin/python benchmarks/bench_training.py --d 30 500 --epochs 20
+    .venv/bin/python benchmarks/bench_training.py --skip-lecture --profile
 """
 
 from __future__ import annotations
@@ -60,13 +61,26 @@ def lecture_loop(d: int, epochs: int, seed: int):
     return model, (time.perf_counter() - start) / epochs, (time.process_time() - cpu) / epochs
 
 
-def fit_loop(d: int, epochs: int, seed: int, backward: str = "auto"):
+def fit_loop(d: int, epochs: int, seed: int):
     torch.manual_seed(seed)
     model = ae.Autoencoder(784, d)
     images = ae.load_mnist(train=True)[0]
     start, cpu = time.perf_counter(), time.process_time()
-    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu", backward=backward)
+    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu")
     return model, (time.perf_counter() - start) / epochs, (time.process_time() - cpu) / epochs
+
+
+def profile_fit(d: int, seed: int, rows: int = 12) -> None:
+    """One epoch of ``fit`` under ``torch.profiler``: the operators that take the time."""
+    from torch.profiler import ProfilerActivity, profile
+
+    torch.manual_seed(seed)
+    model = ae.Autoencoder(784, d)
+    images = ae.load_mnist(train=True)[0]
+    with profile(activities=[ProfilerActivity.CPU]) as prof:
+        ae.fit(model, images, epochs=1, seed=seed, progress=False, device="cpu")
+    print(f"\n# where one epoch of fit goes, d = {d} (torch.profiler, self CPU time)")
+    print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
 
 def test_mse(model) -> float:
@@ -80,6 +94,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=20, help="epochs, the lecture's 20 by default")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--skip-lecture", action="store_true", help="time fit alone")
+    ap.add_argument("--profile", action="store_true", help="also profile one epoch of fit per d")
     ap.add_argument("--threads", type=int, default=None,
                     help="torch threads for both loops (default: torch's choice); with 1, CPU time "
                          "per epoch is a fair measure even on a busy machine")
@@ -91,22 +106,23 @@ def main() -> None:
 
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "
           f"{platform.processor() or platform.machine()}; full MNIST, {args.epochs} epochs, batch 256, Adam 1e-3")
-    print("| d | lecture loop s/epoch (CPU s) | fit, autograd s/epoch (CPU s) | fit s/epoch (CPU s) "
-          "| speed-up autograd (CPU) | speed-up fit (CPU) | lecture test MSE | fit test MSE | MSE diff |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| d | lecture loop s/epoch (CPU s) | fit s/epoch (CPU s) | speed-up (CPU) "
+          "| lecture test MSE | fit test MSE | MSE diff |")
+    print("|---|---|---|---|---|---|---|")
     for d in args.d:
         fit_model, fit_s, fit_cpu = fit_loop(d, args.epochs, args.seed)
         fit_mse = test_mse(fit_model)
-        _, grad_s, grad_cpu = fit_loop(d, args.epochs, args.seed, backward="autograd")
         if args.skip_lecture:
-            print(f"| {d} | - | {grad_s:.3f} ({grad_cpu:.3f}) | {fit_s:.3f} ({fit_cpu:.3f}) | - | - | - "
-                  f"| {fit_mse:.4f} | - |", flush=True)
-            continue
-        lec_model, lec_s, lec_cpu = lecture_loop(d, args.epochs, args.seed)
-        lec_mse = test_mse(lec_model)
-        print(f"| {d} | {lec_s:.2f} ({lec_cpu:.2f}) | {grad_s:.3f} ({grad_cpu:.3f}) | {fit_s:.3f} ({fit_cpu:.3f}) "
-              f"| {lec_s / grad_s:.1f}x ({lec_cpu / grad_cpu:.1f}x) | {lec_s / fit_s:.1f}x ({lec_cpu / fit_cpu:.1f}x) "
-              f"| {lec_mse:.4f} | {fit_mse:.4f} | {100 * (fit_mse - lec_mse) / lec_mse:+.1f} % |", flush=True)
+            print(f"| {d} | - | {fit_s:.3f} ({fit_cpu:.3f}) | - | - | {fit_mse:.4f} | - |", flush=True)
+        else:
+            lec_model, lec_s, lec_cpu = lecture_loop(d, args.epochs, args.seed)
+            lec_mse = test_mse(lec_model)
+            print(f"| {d} | {lec_s:.2f} ({lec_cpu:.2f}) | {fit_s:.3f} ({fit_cpu:.3f}) "
+                  f"| {lec_s / fit_s:.1f}x ({lec_cpu / fit_cpu:.1f}x) "
+                  f"| {lec_mse:.4f} | {fit_mse:.4f} | {100 * (fit_mse - lec_mse) / lec_mse:+.1f} % |", flush=True)
+    if args.profile:
+        for d in args.d:
+            profile_fit(d, args.seed)
 
 
 if __name__ == "__main__":

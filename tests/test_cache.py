@@ -143,3 +143,32 @@ def test_lecture_recipe_runs_offline_on_the_bundled_sample(tmp_path):
     assert run.returncode == 0, run.stdout + run.stderr
     assert "bundled MNIST sample: 4,000 training / 1,000 test" in run.stdout
     assert len(list((tmp_path / "models").glob("autoencoder-*.pt"))) == 1
+
+
+def test_a_load_that_fails_half_way_retrains_from_fresh_weights(fresh_data, capsys):
+    """load_state_dict copies the tensors that fit before it fails; retraining must not start from them."""
+    fresh_data("sample")
+    path = cache.model_path("tiny", {"d": 4, "seed": 0})
+    path.parent.mkdir(parents=True)
+    state = build().state_dict()
+    state["encoder.0.weight"] = torch.full_like(state["encoder.0.weight"], 7.0)  # loads ...
+    state["decoder.0.weight"] = torch.zeros(3, 3)                                 # ... then fails
+    torch.save({"key": cache._key("tiny", {"d": 4, "seed": 0}), "state_dict": state, "losses": [1.0]}, path)
+    seen = []
+
+    def train(model):
+        seen.append(model.encoder[0].weight.detach().clone())
+        return [0.1]
+
+    ae.cached_model("tiny", {"d": 4}, build, train)
+    assert "unreadable" in capsys.readouterr().out
+    torch.manual_seed(0)
+    assert torch.equal(seen[0], build().encoder[0].weight), "training starts from the seeded initial weights"
+
+
+@pytest.mark.parametrize("config", [{"loss": lambda x: x}, {"w": torch.ones(2)}, {"lr": float("nan")}, ["d", 4]])
+def test_config_must_be_plain_json(fresh_data, config):
+    """str() of a lambda or tensor holds a memory address: such a key would retrain in every session."""
+    fresh_data("sample")
+    with pytest.raises(TypeError, match="JSON values|must be a dict"):
+        ae.cached_model("tiny", config, build, Recorder())

@@ -82,36 +82,58 @@ def test_full_forced_offline_is_a_clear_error(fresh_data):
     assert "AEHELPERS_DATASET" in str(err.value)
 
 
+@pytest.mark.parametrize("bad", ["False", "training", 0, 1, None])
+def test_train_flag_accepts_only_bools_and_split_names(fresh_data, bad):
+    """load_mnist(train="test") used to return the training digits, since bool("test") is True."""
+    fresh_data("sample")
+    assert ae.load_mnist(train="test")[0] is ae.load_mnist(train=False)[0]
+    assert ae.load_mnist(train="train")[0] is ae.load_mnist(train=True)[0]
+    with pytest.raises(TypeError, match="train must be True"):
+        ae.load_mnist(train=bad)
+
+
 def test_unknown_dataset_mode(fresh_data):
     fresh_data("everything")
     with pytest.raises(ValueError, match="AEHELPERS_DATASET"):
         ae.load_mnist()
 
 
-def _fake_full(root, images_bytes=None):
-    """A data folder with the four raw files; train images optionally replaced."""
+def _idx_header(magic, n, item_shape):
+    import struct
+
+    return struct.pack(">II", magic, n) + struct.pack(">" + "I" * len(item_shape), *item_shape)
+
+
+def _fake_full(root, images_bytes):
+    """A data folder with four small hand-made IDX files, the training images replaced by ``images_bytes``.
+
+    Runs on every machine: no full MNIST needed (the loader checks the training images first).
+    """
     raw = root / "MNIST" / "raw"
     raw.mkdir(parents=True)
-    for name in data_mod._RAW_FILES:
-        src = FULL_RAW / name
-        if name == "train-images-idx3-ubyte" and images_bytes is not None:
-            (raw / name).write_bytes(images_bytes)
-        else:
-            os.symlink(src, raw / name)
+    for name, (magic, shape) in data_mod._RAW_FILES.items():
+        (raw / name).write_bytes(_idx_header(magic, 3, shape) + bytes(3 * int(np.prod(shape, dtype=np.int64))))
+    (raw / "train-images-idx3-ubyte").write_bytes(images_bytes)
     return raw / "train-images-idx3-ubyte"
 
 
-@needs_full
 def test_truncated_file_names_the_file_and_the_fix(fresh_data):
     root = fresh_data("auto")
-    good = (FULL_RAW / "train-images-idx3-ubyte").read_bytes()
-    bad = _fake_full(root, good[: len(good) // 3])
+    header = _idx_header(2051, 60_000, (28, 28))  # a header that promises 60,000 digits ...
+    bad = _fake_full(root, header + bytes(784 * 1000))  # ... and a file cut after 1,000
     with pytest.raises(MnistDataError, match="truncated or corrupt") as err:
         ae.load_mnist()
     assert str(bad) in str(err.value) and "Delete it" in str(err.value)
 
 
-@needs_full
+def test_short_header_is_reported(fresh_data):
+    root = fresh_data("auto")
+    bad = _fake_full(root, b"\x00\x00")
+    with pytest.raises(MnistDataError, match="truncated") as err:
+        ae.load_mnist()
+    assert str(bad) in str(err.value)
+
+
 def test_gzipped_or_garbage_file_is_reported(fresh_data):
     root = fresh_data("auto")
     bad = _fake_full(root, b"\x1f\x8b\x08\x00" + bytes(100))
@@ -127,6 +149,22 @@ def test_missing_or_corrupt_sample(fresh_data, monkeypatch, tmp_path):
     monkeypatch.setattr(data_mod, "sample_path", lambda: broken)
     with pytest.raises(MnistDataError, match="bundled MNIST sample"):
         ae.load_mnist()
+
+
+def test_non_editable_install_keeps_the_sample_and_uses_a_user_folder(monkeypatch, tmp_path):
+    """Installed into site-packages there is no repository around the package: data goes to the user's cache."""
+    monkeypatch.delenv("AEHELPERS_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(data_mod, "REPO_ROOT", tmp_path / "site-packages")
+    assert ae.data_dir() == tmp_path / "cache" / "aehelpers"
+    assert data_mod.sample_path().parent == Path(data_mod.__file__).resolve().parent, "package data"
+
+
+def test_the_sample_is_declared_as_package_data():
+    import tomllib
+
+    meta = tomllib.loads((data_mod.REPO_ROOT / "pyproject.toml").read_text())
+    assert data_mod.SAMPLE_FILE in meta["tool"]["setuptools"]["package-data"]["aehelpers"]
 
 
 def test_data_dir_is_the_repository_folder_from_any_cwd(monkeypatch):

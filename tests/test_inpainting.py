@@ -5,6 +5,7 @@ import pytest
 import torch
 
 import aehelpers as ae
+from aehelpers.inpainting import OPENCV_METHODS
 
 
 @pytest.fixture
@@ -56,7 +57,7 @@ def test_to_opencv_rejects_bad_input(digits):
 
 # --- opencv_inpaint ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("method", ae.OPENCV_METHODS)
+@pytest.mark.parametrize("method", OPENCV_METHODS)
 def test_opencv_inpaint_shapes_range_and_known_pixels(digits, method):
     missing = ae.dropped(_noise(digits, 0.5))
     out = ae.opencv_inpaint(digits, missing, method=method, radius=3)
@@ -67,7 +68,7 @@ def test_opencv_inpaint_shapes_range_and_known_pixels(digits, method):
     assert ae.masked_mse(out, digits, missing) < 0.5 * ae.masked_mse(torch.zeros_like(digits), digits, missing)
 
 
-@pytest.mark.parametrize("method", ae.OPENCV_METHODS)
+@pytest.mark.parametrize("method", OPENCV_METHODS)
 def test_opencv_inpaint_never_reads_the_missing_pixels(digits, method):
     missing = ae.dropped(_noise(digits, 0.5))
     scrambled = torch.where(missing, torch.rand_like(digits) * 2 - 1, digits)
@@ -169,12 +170,10 @@ def test_compare_inpainters_scores_and_rows(digits, fresh_data):
 
     scores = ae.inpainting_scores(out, digits, missing)
     assert scores["grey"]["mse missing"] == pytest.approx(ae.masked_mse(out["grey"], digits, missing) / 4)
-    assert scores["telea"]["psnr missing"] == pytest.approx(ae.psnr(out["telea"], digits, missing))
+    assert scores["telea"]["psnr missing"] == pytest.approx(ae.psnr(out["telea"], digits, missing, value_range=(-1, 1)))
     # known pixels exact -> whole-image MSE = missing MSE x fraction missing
     frac = missing.float().mean().item()
     assert scores["ns"]["mse whole"] == pytest.approx(scores["ns"]["mse missing"] * frac, rel=1e-4)
-    table = ae.scores_markdown(scores)
-    assert table.count("\n") == len(scores) + 1 and "| Navier-Stokes |" in table
 
     rows = ae.inpainting_rows(digits[:3], missing[:3], {k: v[:3] for k, v in out.items()})
     assert list(rows)[:3] == ["mask", "corrupted", "original"] and "Telea" in rows
@@ -186,7 +185,7 @@ def test_compare_inpainters_errors(digits):
     noise = _noise(digits, 0.5)
     with pytest.raises(ValueError, match="unknown method"):
         ae.compare_inpainters(model, digits, noise, methods=("bicubic",))
-    with pytest.raises(ValueError, match="noise"):
+    with pytest.raises(TypeError, match="noise"):
         ae.compare_inpainters(model, digits, noise == 0, methods=("telea",))
 
 
@@ -196,13 +195,3 @@ def test_start_codes_decode_to_the_models_output(digits):
     assert codes.shape == (20, 8) and codes.abs().max() <= 0.999
     out = ae.energy_inpaint(model, digits, torch.ones_like(digits, dtype=torch.bool), steps=0, init=codes)
     assert torch.allclose(out, ae.reconstruct(model, digits * 2), atol=1e-2)
-
-
-def test_rates_markdown():
-    row = {"mse missing": 0.01, "psnr missing": 20.0, "mse whole": 0.005, "psnr whole": 23.0}
-    sweep = {0.1: {"denoiser": row, "ns": row}, 0.5: {"denoiser": row, "ns": {**row, "psnr whole": 7.5}}}
-    table = ae.rates_markdown(sweep, "psnr whole", methods=["ns"])
-    assert table.splitlines() == ["| method | p = 0.1 | p = 0.5 |", "|---|---:|---:|",
-                                  "| Navier-Stokes | 23.00 | 7.50 |"]
-    with pytest.raises(ValueError, match="unknown metric"):
-        ae.rates_markdown(sweep, "ssim")

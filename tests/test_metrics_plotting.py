@@ -20,9 +20,36 @@ def test_masked_mse_and_psnr_known_values():
     assert ae.masked_mse(pred, target, mask) == pytest.approx(0.04)
     assert ae.masked_mse(pred, target) == pytest.approx(0.04 * 10 / 1568)
     # 0.2 in [-1, 1] is 0.1 in [0, 1]: MSE 0.01 -> 20 dB
-    assert ae.psnr(pred, target, mask) == pytest.approx(20.0)
+    assert ae.psnr(pred, target, mask, value_range=(-1, 1)) == pytest.approx(20.0)
     assert ae.psnr(pred / 2, target / 2, mask, value_range=(0, 1)) == pytest.approx(20.0)
-    assert ae.psnr(target, target) == math.inf
+    assert ae.psnr(target, target, value_range=(-1, 1)) == math.inf
+
+
+def test_psnr_needs_the_range_and_rejects_data_outside_it():
+    digits01 = torch.rand(2, 784)
+    with pytest.raises(TypeError):
+        ae.psnr(digits01, digits01)  # no silent default: [0, 1] data would gain 6 dB on (-1, 1)
+    with pytest.raises(ValueError, match="outside value_range"):
+        ae.psnr(digits01, digits01 * 255, value_range=(0, 1))
+
+
+@pytest.mark.parametrize("where", ["pred", "target"])
+def test_masked_mse_refuses_nan_instead_of_returning_it(where):
+    a, b = torch.zeros(2, 784), torch.zeros(2, 784)
+    (a if where == "pred" else b)[1, 3] = float("nan")
+    with pytest.raises(ValueError, match=f"{where} contains NaN"):
+        ae.masked_mse(a, b)
+
+
+def test_empty_inputs_are_clear_errors():
+    with pytest.raises(ValueError, match="empty"):
+        ae.masked_mse(torch.zeros(0, 784), torch.zeros(0, 784))
+    with pytest.raises(ValueError, match="empty"):
+        ae.reconstruct(ae.Autoencoder(784, 4), torch.zeros(0, 784))
+    with pytest.raises(ValueError, match="784"):
+        ae.encode(ae.Autoencoder(784, 4), torch.zeros(3, 100))
+    with pytest.raises(ValueError, match="code size d"):
+        ae.decode(ae.Autoencoder(784, 4), torch.zeros(3, 5))
 
 
 @pytest.mark.parametrize("mask, err", [
@@ -39,6 +66,9 @@ def test_shape_mismatch_and_bad_range():
         ae.masked_mse(torch.zeros(2, 784), torch.zeros(3, 784))
     with pytest.raises(ValueError, match="value_range"):
         ae.psnr(torch.zeros(1), torch.ones(1), value_range=(1, 1))
+    with pytest.raises(ValueError, match="an MSE must be"):
+        from aehelpers.metrics import psnr_of_mse
+        psnr_of_mse(float("nan"))
 
 
 def test_reconstruct_matches_model_and_restores_mode():
@@ -56,19 +86,8 @@ def test_psnr_is_the_psnr_of_the_mse():
     from aehelpers.metrics import psnr_of_mse
 
     pred, target = torch.zeros(2, 784), torch.full((2, 784), 0.2)  # [-1, 1] units: MSE01 = 0.01
-    assert ae.psnr(pred, target) == pytest.approx(psnr_of_mse(0.01)) == pytest.approx(20.0)
+    assert ae.psnr(pred, target, value_range=(-1, 1)) == pytest.approx(psnr_of_mse(0.01)) == pytest.approx(20.0)
     assert psnr_of_mse(0.0) == float("inf")
-
-
-def test_check_claim_asserts_on_full_and_reports_on_sample(fresh_data, capsys, monkeypatch):
-    fresh_data("sample")
-    ae.check_claim(False, "x beats y")
-    assert "does NOT hold" in capsys.readouterr().out
-    monkeypatch.setattr("aehelpers.data.data_source", lambda: "full")
-    with pytest.raises(AssertionError, match="x beats y"):
-        ae.check_claim(False, "x beats y")
-    ae.check_claim(True, "x beats y")
-    assert "checked on full MNIST: x beats y" in capsys.readouterr().out
 
 
 def test_set_style_is_explicit():
@@ -119,3 +138,44 @@ def test_as_digits_rejects_other_shapes(bad):
         ae.as_digits(bad)
     with pytest.raises(ValueError, match="titles"):
         ae.show_images(np.zeros((2, 784)), titles=["one"])
+
+
+def _draw(level=0.5):
+    fig, ax = plt.subplots()
+    ax.imshow(np.full((28, 28), level), vmin=-1, vmax=1)
+    ax.set_title(f"level {level}")
+    plt.show()
+
+
+def test_interactive_figure_shows_the_widget_once_with_a_static_png_fallback(monkeypatch):
+    import IPython.display
+    import ipywidgets as widgets
+
+    shown = []
+    monkeypatch.setattr(IPython.display, "display", lambda obj, raw=False: shown.append((obj, raw)))
+    before = plt.get_fignums()
+    ui = ae.interactive_figure(_draw, level=widgets.FloatSlider(value=0.25, min=-1, max=1))
+    assert len(shown) == 1, "one output: the widget, with the PNG as its fallback"
+    bundle, raw = shown[0]
+    assert raw and bundle["application/vnd.jupyter.widget-view+json"]["model_id"] == ui.model_id
+    assert bundle["image/png"].startswith(b"\x89PNG"), "headless runs and static pages get a picture"
+    assert isinstance(ui.children[0], widgets.FloatSlider) and ui.children[0].value == 0.25
+
+
+def test_the_static_fallback_figure_is_closed_not_shown_again():
+    from aehelpers.plotting import _figures_as_png
+
+    before = plt.get_fignums()
+    png = _figures_as_png(_draw, {"level": 0.1})
+    assert png.startswith(b"\x89PNG") and plt.get_fignums() == before
+
+
+def test_interactive_figure_bad_arguments():
+    import ipywidgets as widgets
+
+    with pytest.raises(TypeError, match="ipywidgets control"):
+        ae.interactive_figure(_draw, level=0.5)
+    with pytest.raises(TypeError, match="callback must be a function"):
+        ae.interactive_figure("draw", level=widgets.FloatSlider())
+    with pytest.raises(ValueError, match="drew no matplotlib figure"):
+        ae.interactive_figure(lambda level: None, level=widgets.FloatSlider())

@@ -19,9 +19,22 @@ def _name(requirement: str) -> str:
     return re.split(r"[<>=!~\[ ;]", requirement.strip(), maxsplit=1)[0].lower()
 
 
+def _requirements(meta: dict) -> list[str]:
+    """The dependencies plus the test extra, with the extras it includes ("aehelpers[book]") expanded."""
+    reqs, extras = list(meta["dependencies"]), ["test"]
+    while extras:
+        for req in meta["optional-dependencies"][extras.pop()]:
+            own = re.fullmatch(r"aehelpers\[([a-z0-9_-]+)\]", req.strip())
+            if own:
+                extras.append(own.group(1))
+            else:
+                reqs.append(req)
+    return reqs
+
+
 def test_environment_yml_names_the_same_packages_as_pyproject():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    pip_names = {_name(r) for r in meta["dependencies"] + meta["optional-dependencies"]["test"]}
+    pip_names = {_name(r) for r in _requirements(meta)}
     expected = {CONDA_NAME.get(n, n) for n in pip_names} | {"python", "pip"}
     conda = set()
     text = (ROOT / "environment.yml").read_text()
@@ -30,12 +43,14 @@ def test_environment_yml_names_the_same_packages_as_pyproject():
         if m:
             conda.add(_name(m.group(1)))
     assert conda == expected
-    assert "- -e ." in (ROOT / "environment.yml").read_text(), "conda env installs aehelpers itself"
+    # aehelpers itself goes in with `pip install --no-deps -e .`: a pip section in the file would let pip
+    # reinstall conda's packages under their PyPI names (opencv-python-headless next to conda's opencv).
+    assert "- pip:" not in text and "pip install --no-deps -e ." in text
 
 
 def test_dependencies_have_lower_bounds_not_pins():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    for req in meta["dependencies"] + meta["optional-dependencies"]["test"]:
+    for req in _requirements(meta):
         assert ">=" in req and "==" not in req and "<" not in req.replace("<=", ""), req
 
 
@@ -94,3 +109,48 @@ def test_import_has_no_side_effects(tmp_path):
     run = subprocess.run([sys.executable, "-c", IMPORT_CHECK], env=env, capture_output=True, text=True)
     assert run.returncode == 0, run.stderr
     assert run.stdout == ""
+
+
+def _floor() -> tuple[int, int]:
+    spec = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["requires-python"]
+    major, minor = re.fullmatch(r">=(\d+)\.(\d+)", spec.strip()).groups()
+    return int(major), int(minor)
+
+
+def test_the_python_floor_is_declared_alike_everywhere():
+    floor = "%d.%d" % _floor()
+    assert f"Python ≥ {floor}" in (ROOT / "README.md").read_text()
+    assert f"python>={floor}" in (ROOT / "environment.yml").read_text()
+    assert f"sys.version_info < ({floor.replace('.', ', ')})" in (ROOT / "Makefile").read_text()
+
+
+def test_the_code_runs_on_the_lowest_supported_python():
+    """CI's Python is the floor itself; elsewhere, the floor's interpreter compiles every file."""
+    import shutil
+
+    floor = _floor()
+    if sys.version_info[:2] == floor:
+        return  # this whole test run is the check
+    exe = shutil.which("python%d.%d" % floor)
+    if exe is None:
+        pytest.skip(f"python{floor[0]}.{floor[1]} is not installed here: the lowest supported Python is not checked")
+    files = [str(p) for d in ("aehelpers", "tests", "scripts", "benchmarks") for p in (ROOT / d).rglob("*.py")]
+    run = subprocess.run([exe, "-m", "py_compile", *files], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+
+
+def test_every_module_exports_what_its_all_names_and_the_package_lists_them_explicitly():
+    import importlib
+    import inspect
+
+    import aehelpers as ae
+
+    init = (ROOT / "aehelpers" / "__init__.py").read_text()
+    assert "import *" not in init, "explicit imports only"
+    for path in sorted((ROOT / "aehelpers").glob("[!_]*.py")):
+        module = importlib.import_module(f"aehelpers.{path.stem}")
+        for name in getattr(module, "__all__", []):
+            assert hasattr(module, name), f"aehelpers.{path.stem}.__all__ names {name}, which it lacks"
+    public = {n for n, v in vars(ae).items() if not n.startswith("_") and not inspect.ismodule(v)}
+    assert set(ae.__all__) == public, "aehelpers.__all__ lists exactly what the package exports"
+    assert len(ae.__all__) == len(set(ae.__all__))

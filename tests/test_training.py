@@ -89,90 +89,6 @@ def test_progress_bar_only_when_asked(digits, capsys):
     assert "training" in err and "2/2" in err and "loss=" in err
 
 
-def test_device_choice_and_override(monkeypatch):
-    monkeypatch.setenv("AEHELPERS_DEVICE", "cpu")
-    assert ae.device() == torch.device("cpu")
-    monkeypatch.delenv("AEHELPERS_DEVICE")
-    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert ae.device().type == expected
-
-
-def test_lean_fused_adam_matches_torch_adam():
-    from aehelpers.training import _FusedAdam
-
-    def run(make_opt):
-        torch.manual_seed(0)
-        model = ae.Autoencoder(784, 6)
-        opt = make_opt(model)
-        x = torch.rand(32, 784, generator=torch.Generator().manual_seed(1)) * 2 - 1
-        for _ in range(5):
-            loss = F.mse_loss(model(x), x)
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
-        return torch.cat([p.detach().flatten() for p in model.parameters()])
-
-    assert _FusedAdam.available(torch.device("cpu"))
-    lean = run(lambda m: _FusedAdam(m.parameters(), lr=1e-3))
-    assert torch.equal(lean, run(lambda m: torch.optim.Adam(m.parameters(), lr=1e-3, fused=True)))
-    assert torch.allclose(lean, run(lambda m: torch.optim.Adam(m.parameters(), lr=1e-3)), atol=1e-6)
-
-
-def test_lecture_step_gives_autograd_gradients(digits):
-    """The chain rule written out for the lecture's model equals loss.backward()."""
-    from aehelpers.training import _lecture_step
-
-    model = _model(d=12)
-    x = digits[:100] * ae.dropout_noise((100, 784), generator=torch.Generator().manual_seed(2))
-    img = digits[:100]
-    loss = _lecture_step(model, x, img)
-    by_hand = [p.grad.clone() for p in model.parameters()]
-    model.zero_grad()
-    expected = F.mse_loss(model(x), img)
-    expected.backward()
-    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
-    for name, mine, ref in zip(["W_h", "b_h", "W_x", "b_x"], by_hand, [p.grad for p in model.parameters()]):
-        assert mine.shape == ref.shape
-        assert torch.allclose(mine, ref, rtol=1e-5, atol=1e-8), name
-
-
-@pytest.mark.parametrize("denoise", [False, True])
-def test_by_hand_and_autograd_training_agree(digits, denoise):
-    kw = dict(epochs=2, batch_size=64, denoise=denoise, progress=False, device="cpu")
-    auto, grad = _model(), _model()
-    a = ae.fit(auto, digits, backward="auto", **kw)
-    b = ae.fit(grad, digits, backward="autograd", **kw)
-    assert a == pytest.approx(b, rel=1e-4)
-    for p, q in zip(auto.parameters(), grad.parameters()):
-        assert torch.allclose(p, q, atol=1e-5)
-
-
-@pytest.mark.parametrize("make, criterion", [
-    (lambda: ae.Autoencoder(784, 8, hidden=(16,)), None),
-    (lambda: ae.Autoencoder(784, 8, output="sigmoid"), nn.BCELoss()),
-    (lambda: ae.Autoencoder(784, 8), nn.L1Loss()),
-    (lambda: ae.Autoencoder(784, 8), nn.MSELoss(reduction="sum")),
-    (lambda: nn.Sequential(nn.Linear(784, 8), nn.Tanh(), nn.Linear(8, 784), nn.Tanh()), None),
-])
-def test_only_the_lecture_model_with_mse_takes_the_by_hand_path(make, criterion):
-    from aehelpers.training import _is_lecture_model
-
-    assert _is_lecture_model(ae.Autoencoder(784, 8), None)
-    assert _is_lecture_model(ae.Autoencoder(784, 8), nn.MSELoss())
-    assert not _is_lecture_model(make(), criterion)
-    watched = ae.Autoencoder(784, 8)
-    watched.decoder.register_forward_hook(lambda *a: None)
-    assert not _is_lecture_model(watched, None)
-    frozen = ae.Autoencoder(784, 8)
-    frozen.encoder.requires_grad_(False)
-    assert not _is_lecture_model(frozen, None)
-
-
-def test_bad_backward_choice_rejected(digits):
-    with pytest.raises(ValueError, match="'auto' or 'autograd'"):
-        ae.fit(_model(), digits, epochs=1, backward="manual", progress=False)
-
-
 def test_inf_images_are_rejected(digits):
     bad = digits.clone()
     bad[3, 5] = float("inf")
@@ -180,41 +96,103 @@ def test_inf_images_are_rejected(digits):
         ae.fit(_model(), bad, epochs=1, progress=False, device="cpu")
 
 
-def test_bce_loss_equals_torch_bce_in_value_and_gradient():
-    g = torch.Generator().manual_seed(0)
-    z = torch.randn(64, 784, generator=g) * 8  # includes saturated sigmoid outputs
-    z[0, :4] = torch.tensor([100.0, -100.0, 0.0, 20.0])
-    target = torch.rand(64, 784, generator=g)
-    target[1] = (target[1] > 0.5).float()  # binary targets too
-    values, grads = [], []
-    for loss_fn in (ae.BCELoss(), nn.BCELoss()):
-        zz = z.clone().requires_grad_(True)
-        loss = loss_fn(torch.sigmoid(zz), target)
-        loss.backward()
-        values.append(loss.item())
-        grads.append(zz.grad)
-    assert values[0] == pytest.approx(values[1], rel=1e-6)
-    assert torch.allclose(grads[0], grads[1], rtol=1e-5, atol=1e-10)
-    assert torch.isfinite(grads[0]).all()
-
-
-@pytest.mark.parametrize("x_hat, match", [
-    (torch.full((2, 3), 1.5), "probabilities in"),
-    (torch.full((2, 3), -0.1), "probabilities in"),
-    (torch.full((2, 3), float("nan")), "probabilities in"),
-    (torch.full((3, 2), 0.5), "same shape"),
-])
-def test_bce_loss_rejects_bad_predictions(x_hat, match):
-    with pytest.raises(ValueError, match=match):
-        ae.BCELoss()(x_hat, torch.zeros(2, 3))
-
-
 def test_fit_with_bce_trains_a_sigmoid_model(digits):
     torch.manual_seed(0)
     model = ae.Autoencoder(784, 8, output="sigmoid")
-    losses = ae.fit(model, (digits + 1) / 2, epochs=3, batch_size=64, lr=1e-2, criterion=ae.BCELoss(),
+    losses = ae.fit(model, (digits + 1) / 2, epochs=3, batch_size=64, lr=1e-2, criterion=nn.BCELoss(),
                     progress=False, device="cpu")
     assert losses[-1] < 0.9 * losses[0]
+
+
+def _reference_loop(model, data, *, epochs, batch_size, lr, seed, denoise=False, p=0.5):
+    """The five steps written out with torch.optim.Adam(fused=True): what fit promises to run."""
+    from aehelpers.training import batches
+
+    criterion = nn.MSELoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=True)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        for idx in batches(len(data), batch_size, gen):
+            img = data.index_select(0, idx)
+            x = img * ae.training_noise(img.shape, p, gen) if denoise else img
+            loss = criterion(model(x), img)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    return model
+
+
+@pytest.mark.parametrize("denoise", [False, True])
+def test_fit_is_the_five_steps_with_torch_adam(digits, denoise):
+    """fit == the lecture's loop with torch.optim.Adam (and, denoising, the training_noise mask)."""
+    kw = dict(epochs=2, batch_size=64, lr=1e-3, seed=5, denoise=denoise)
+    fitted = _model()
+    ae.fit(fitted, digits, progress=False, device="cpu", **kw)
+    reference = _reference_loop(_model(), digits, **kw)
+    for a, b in zip(fitted.parameters(), reference.parameters()):
+        assert torch.equal(a, b)
+
+
+def test_denoising_changes_what_is_learnt(digits):
+    plain, noisy = _model(), _model()
+    ae.fit(plain, digits, epochs=1, batch_size=64, progress=False, device="cpu")
+    ae.fit(noisy, digits, epochs=1, batch_size=64, denoise=True, progress=False, device="cpu")
+    assert not torch.equal(plain.encoder[0].weight, noisy.encoder[0].weight)
+
+
+@pytest.mark.parametrize("make, data, criterion, match", [
+    (lambda: ae.Autoencoder(784, 8), lambda d: (d + 1) * 127.5, None, "tanh"),
+    (lambda: ae.Autoencoder(784, 8, output="sigmoid"), lambda d: d, None, "sigmoid"),
+    (lambda: nn.Sequential(nn.Linear(784, 8), nn.Linear(8, 784), nn.Sigmoid()), lambda d: d, nn.BCELoss(),
+     "BCELoss needs targets in"),
+])
+def test_data_the_model_cannot_reach_is_refused(digits, make, data, criterion, match):
+    with pytest.raises(ValueError, match=match):
+        ae.fit(make(), data(digits), epochs=1, criterion=criterion, progress=False, device="cpu")
+
+
+@pytest.mark.parametrize("kw, match", [
+    (dict(denoise="False"), "denoise must be True or False"),
+    (dict(progress="yes"), "progress must be True or False"),
+    (dict(batch_size=2.5), "batch_size must be a positive int"),
+    (dict(lr=-1e-3), "lr must be a finite number >= 0"),
+    (dict(lr=float("nan")), "lr must be a finite number >= 0"),
+    (dict(seed=-1), "seed must be a non-negative int"),
+])
+def test_bad_arguments_get_clear_errors(digits, kw, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        ae.fit(_model(), digits, epochs=1, device="cpu", **kw)
+
+
+def test_numpy_integers_are_accepted(digits):
+    import numpy as np
+
+    losses = ae.fit(_model(), digits[:128], epochs=np.int64(1), batch_size=np.int32(64), progress=False,
+                    device="cpu")
+    assert len(losses) == 1
+
+
+TRAIN_IN_A_NEW_PROCESS = """
+import sys, torch, aehelpers as ae
+from aehelpers.data import _load_sample, normalize
+x = normalize(_load_sample(train=False)[0])[:512]
+torch.manual_seed(0)
+model = ae.Autoencoder(784, 8)
+ae.fit(model, x, epochs=2, batch_size=64, denoise=True, seed=7, progress=False, device="cpu")
+torch.save(model.state_dict(), sys.argv[1])
+"""
+
+
+def test_training_is_deterministic_across_processes(tmp_path):
+    """Train the same model in two fresh processes: bitwise the same weights on the CPU."""
+    import subprocess
+    import sys
+
+    paths = [tmp_path / "a.pt", tmp_path / "b.pt"]
+    for path in paths:
+        subprocess.run([sys.executable, "-c", TRAIN_IN_A_NEW_PROCESS, str(path)], check=True, timeout=300)
+    a, b = (torch.load(p, weights_only=True) for p in paths)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
 def test_bad_p_rejected_when_denoising(digits):

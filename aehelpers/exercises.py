@@ -1,0 +1,212 @@
+"""Exercises that check themselves: ``check("02.1", answer)`` says what is right, what is wrong and a hint.
+
+Every notebook ends with a few exercises. Each one has an id, ``"NN.k"`` (notebook NN,
+exercise k), and a check registered here. A student calls ::
+
+    ae.exercises.check("02.2", backward_by_hand)            # the answer alone
+    ae.exercises.check("03.1", hole_errors, model=denoiser)  # plus what the exercise names
+
+and gets either a list of ✓ lines (what the answer got right, with the numbers measured)
+or an ``ExerciseNotPassed`` error that says what is wrong, what is already right and gives
+a hint. Checks test *properties* of an answer (shapes, ranges, agreement with a reference
+computation within a tolerance, a measured effect), so many correct answers pass and
+trivial ones (None, zeros, the input unchanged, a wrong shape, a stub that still raises
+``NotImplementedError``) do not. Most answers are functions: the check calls them on its
+own held-out digits, so an answer cannot be tuned to the digits the notebook shows.
+
+Adding an exercise (e.g. for notebook 06): write ``def _check_06_1(answer, r, ...)`` below,
+decorate it with ``@exercise("06.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
+right and ``r.require(condition, right, wrong, hint)`` / ``r.fail(wrong, hint)`` for the
+rest, and append the exercise cells at the end of the notebook (see README, "Exercises").
+
+``list_exercises()`` lists them. Used by the exercise sections of notebooks 01-05.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import nn
+
+__all__ = ["check", "exercise", "list_exercises", "ExerciseNotPassed", "Exercise", "EXERCISES"]
+
+_ID = re.compile(r"^\d\d\.\d+$")
+
+
+class ExerciseNotPassed(AssertionError):
+    """An exercise's answer does not pass its check; the message says what is wrong and gives a hint."""
+
+
+@dataclass
+class Exercise:
+    """One registered exercise: its id ("02.1"), title, what the check needs besides the answer."""
+
+    id: str
+    title: str
+    needs: tuple[str, ...]
+    fn: Callable = field(repr=False)
+
+    @property
+    def notebook(self) -> str:
+        return self.id.split(".")[0]
+
+
+#: Every registered exercise, by id.
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(exercise_id: str, title: str, needs: tuple[str, ...] = ()):
+    """Register ``fn(answer, report, **needs)`` as the check of ``exercise_id`` ("NN.k")."""
+    if not _ID.match(exercise_id):
+        raise ValueError(f"exercise ids look like '02.1' (notebook 02, exercise 1), got {exercise_id!r}")
+
+    def register(fn):
+        if exercise_id in EXERCISES:
+            raise ValueError(f"exercise {exercise_id} is registered twice")
+        EXERCISES[exercise_id] = Exercise(exercise_id, title, tuple(needs), fn)
+        return fn
+
+    return register
+
+
+def list_exercises(notebook: str | None = None) -> list[Exercise]:
+    """The registered exercises (of one notebook, e.g. ``"02"``), in order."""
+    found = [e for _, e in sorted(EXERCISES.items(), key=lambda kv: tuple(map(int, kv[0].split("."))))]
+    return [e for e in found if notebook is None or e.notebook == notebook]
+
+
+class _Report:
+    """What a check found so far; ``fail`` raises ExerciseNotPassed with all of it."""
+
+    def __init__(self, ex: Exercise):
+        self.ex = ex
+        self.right: list[str] = []
+
+    def ok(self, what: str) -> None:
+        self.right.append(what)
+
+    def fail(self, wrong: str, hint: str):
+        lines = [f"Exercise {self.ex.id} ({self.ex.title}): not yet.", f"  ✗ {wrong}"]
+        lines += [f"  ✓ {r}" for r in self.right]
+        lines.append(f"  hint: {hint}")
+        raise ExerciseNotPassed("\n".join(lines))
+
+    def require(self, condition: bool, right: str, wrong: str, hint: str) -> None:
+        if condition:
+            self.ok(right)
+        else:
+            self.fail(wrong, hint)
+
+    def call(self, fn, *args, what: str = "your function", no_grad: bool = False, **kwargs):
+        """Call the student's function; its errors become a clear ExerciseNotPassed.
+
+        ``no_grad``: run it under ``torch.no_grad()``, so that an answer that should
+        compute gradients by hand cannot use autograd (a clear failure if it tries).
+        """
+        try:
+            if no_grad:
+                with torch.no_grad():
+                    return fn(*args, **kwargs)
+            return fn(*args, **kwargs)
+        except NotImplementedError as err:
+            self.fail(f"{what} still raises NotImplementedError ({err}): it has not been written yet",
+                      "replace the line `raise NotImplementedError(...)` with your code, run that cell, "
+                      "then run this check again")
+        except ExerciseNotPassed:
+            raise
+        except RuntimeError as err:
+            if no_grad and "grad" in str(err):
+                self.fail(f"{what} uses autograd ({err})",
+                          "compute the gradients by the chain rule with tensor operations only: the check "
+                          "runs your function under torch.no_grad(), so loss.backward() cannot work")
+            self.fail(f"calling {what} raised RuntimeError: {err}",
+                      "read the traceback above this message; the exercise's text says what the "
+                      "function receives and must return")
+        except Exception as err:  # the student's code failed: say how, keep the traceback
+            self.fail(f"calling {what} raised {type(err).__name__}: {err}",
+                      "read the traceback above this message; the exercise's text says what the "
+                      "function receives and must return")
+
+
+def check(exercise_id: str, answer, **given) -> bool:
+    """Check ``answer`` to exercise ``exercise_id`` (e.g. ``"02.1"``); print what is right, or raise.
+
+    ``given``: what the exercise says its check needs besides the answer (e.g.
+    ``model=denoiser``). On success prints one ✓ line per property that holds (with the
+    measured numbers) and returns True; otherwise raises ``ExerciseNotPassed`` saying
+    what is wrong, what is already right, and a hint. An unknown id or missing or
+    unexpected ``given`` is a ValueError / TypeError that lists what is expected.
+    """
+    if not isinstance(exercise_id, str) or exercise_id not in EXERCISES:
+        known = ", ".join(EXERCISES) or "none"
+        raise ValueError(f"unknown exercise {exercise_id!r}: the exercises are {known} "
+                         "(a string such as '02.1')")
+    ex = EXERCISES[exercise_id]
+    missing = [k for k in ex.needs if k not in given]
+    extra = [k for k in given if k not in ex.needs]
+    if missing or extra:
+        call = ", ".join(["answer"] + [f"{k}=..." for k in ex.needs])
+        problem = (f"missing {', '.join(missing)}" if missing else "") + \
+                  ("; " if missing and extra else "") + (f"unexpected {', '.join(extra)}" if extra else "")
+        raise TypeError(f"exercise {exercise_id}'s check is called as check({exercise_id!r}, {call}): {problem}")
+    report = _Report(ex)
+    if answer is None:
+        report.fail("the answer is None",
+                    "pass what the exercise asks for (often your function itself, without calling it); "
+                    "a function that ends without `return` gives None")
+    ex.fn(answer, report, **given)
+    print(f"✓ Exercise {ex.id} ({ex.title}): passed")
+    for line in report.right:
+        print(f"  ✓ {line}")
+    return True
+
+
+# ----------------------------------------------------------------------------- helpers of the checks
+
+def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Tensor:
+    """``x`` as a finite float64 CPU tensor of ``shape`` (None entries: any size), or a clear failure."""
+    if isinstance(x, np.ndarray):
+        x = torch.from_numpy(x)
+    if not isinstance(x, torch.Tensor):
+        r.fail(f"{what} is a {type(x).__name__}, not a tensor",
+               "return a torch.Tensor (torch.tensor(...) or torch.stack(...) turn numbers into one)")
+    x = x.detach().cpu()
+    if x.is_complex() or x.dtype == torch.bool:
+        r.fail(f"{what} has dtype {x.dtype}", "return real numbers (a float tensor)")
+    x = x.double()
+    if shape is not None:
+        ok = x.ndim == len(shape) and all(s is None or s == n for s, n in zip(shape, x.shape))
+        want = "(" + ", ".join("N" if s is None else str(s) for s in shape) + ("," if len(shape) == 1 else "") + ")"
+        if not ok:
+            r.fail(f"{what} has shape {tuple(x.shape)}, expected {want}",
+                   "check which axis is which: digits are rows (N, 784), codes are (N, d)")
+    if not torch.isfinite(x).all():
+        r.fail(f"{what} contains NaN or infinite values", "look for a division by zero or a log of 0 in your code")
+    return x
+
+
+def _psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> float:
+    """PSNR in dB on ``mask`` for digits in [-1, 1] (as ``ae.psnr``), capped at 100 dB for an exact match."""
+    from .metrics import masked_mse
+    mse01 = masked_mse(pred.float(), target.float(), mask) / 4  # intensities in [0, 1]
+    return 10 * math.log10(1 / max(mse01, 1e-10))
+
+
+def _check_model(model, r: _Report, name: str = "model") -> nn.Module:
+    """A wrong ``model=`` is the caller's error, not the student's answer: a TypeError."""
+    from ._checks import check_autoencoder
+    return check_autoencoder(model, name)
+
+
+def _test_digits():
+    from .data import load_mnist
+    return load_mnist(train=False)
+
+
+# The exercise checks follow, notebook by notebook (each module appends to EXERCISES on import).
+from . import _exercises_01, _exercises_02, _exercises_03, _exercises_04, _exercises_05  # noqa: E402,F401

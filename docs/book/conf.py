@@ -1,0 +1,40 @@
+"""Sphinx configuration of the companion's static site (`make book`).
+
+`docs/book/build.py` copies this file into the assembled source folder
+(build/book/src) next to the executed notebooks, the landing page and MathJax, so
+every path below is relative to that folder. The notebooks arrive executed:
+myst-nb only renders them (nb_execution_mode = "off"). Nothing here is fetched from
+the network, at build time or when a page is viewed.
+"""
+
+project = "Autoencoders — a course companion"
+author = "NYU Deep Learning, week 7"
+copyright = "2026 The autoencoders course companion authors (MIT licence)"
+
+extensions = ["myst_nb"]  # myst-nb brings myst-parser (Markdown) with it
+
+# The notebooks are executed by build.py (fresh kernel each, model cache warm), not by Sphinx.
+nb_execution_mode = "off"
+# The notebooks' prose writes math as $...$ and $$...$$; \begin{align} blocks too.
+myst_enable_extensions = ["dollarmath", "amsmath"]
+myst_heading_anchors = 3
+# Markdown that a cell displays (notebook 05's result tables) is MyST too: tables and math.
+nb_render_markdown_format = "myst"
+nb_merge_streams = True  # consecutive prints of a cell in one block, as in JupyterLab
+# Widget outputs are dropped by build.py (each widget notebook shows a static figure first);
+# never let myst-nb add its CDN scripts for ipywidgets.
+nb_ipywidgets_js = {}
+
+# The theme ships every asset in its wheel and uses the system's fonts.
+html_theme = "furo"
+html_title = "Autoencoders — a course companion"
+html_static_path = ["_static"]
+html_copy_source = False  # no second copy of every notebook (outputs included) in _sources/
+html_show_sourcelink = False
+
+# MathJax 3 from the npm package `mathjax`, copied into _static/mathjax by build.py.
+# tex-svg-full.js holds every TeX extension and draws math as SVG, so it loads no
+# further files (no fonts, no extensions) and works from file://.
+mathjax_path = "mathjax/tex-svg-full.js"
+
+exclude_patterns = ["_build", "**.ipynb_checkpoints"]
