@@ -21,11 +21,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 import torch
 
 from ._checks import check_digits, check_positive_int
+from .data import load_mnist
 from .model import Autoencoder
 from .pca import PCA
+from .stacked import trained_together
 
 __all__ = ["roc_auc", "leave_one_out_autoencoders", "ClassMoments", "class_moments", "pca_of_classes",
            "random_strokes", "ink"]
@@ -81,8 +85,6 @@ def leave_one_out_autoencoders(d: int = 30, seed: int = 0, progress: bool = True
     ``ae.fit_together`` (each gets exactly what ``ae.fit`` would give it alone, tested)
     and cached as one file with ``ae.cached_model``. Returns them on the CPU in eval mode.
     """
-    from .data import load_mnist
-    from .stacked import trained_together
 
     d = check_positive_int(d, "d")
     x, y = load_mnist(train=True)
@@ -164,7 +166,6 @@ def random_strokes(n: int, strokes: int = 3, thickness: int = 2, seed: int = 0) 
     MNIST. Seeded: the same ``seed`` gives the same images.
     """
     import cv2
-    import numpy as np
 
     n = check_positive_int(n, "n")
     strokes = check_positive_int(strokes, "strokes")

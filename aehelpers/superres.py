@@ -25,6 +25,8 @@ import torch
 from torch import nn
 
 from ._checks import check_digits, check_positive_int
+from .data import load_mnist
+from .stacked import trained_together
 
 __all__ = ["SIZES", "downsample", "upsample_bicubic", "block_mean", "Upsampler", "skewed_subset",
            "trained_upsamplers"]
@@ -144,8 +146,6 @@ def trained_upsamplers(hidden: int = 100, rare: int = 4, kept: int = 60, seed: i
     ``ae.fit`` would train it (20 epochs, batches of 256, Adam 1e-3, MSE against the full
     digit); the three are trained together with ``ae.fit_together`` and cached as one file.
     """
-    from .data import load_mnist
-    from .stacked import trained_together
 
     hidden = check_positive_int(hidden, "hidden")
     x, y = load_mnist(train=True)
