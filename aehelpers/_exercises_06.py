@@ -51,7 +51,8 @@ def _call_without_autograd(r, fn, *args, what: str):
     """``r.call(fn, *args, no_grad=True)``, and also refuse reverse-mode autograd switched back on inside
     (``torch.enable_grad``, ``torch.autograd.functional.jacobian``, ``torch.func.jacrev``,
     ``ae.encoder_jacobian``): autograd's saved-tensor hooks fire whenever an operation is recorded
-    for a backward pass, which plain tensor arithmetic under ``no_grad`` never does."""
+    for a backward pass, which plain tensor arithmetic under ``no_grad`` never does. Forward-mode
+    differentiation (``torch.func.jacfwd``) records nothing for a backward pass and is not caught."""
     def run():
         try:
             with torch.autograd.graph.saved_tensors_hooks(_refuse_to_save, lambda t: t):
