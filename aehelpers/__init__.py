@@ -5,9 +5,11 @@ autoencoders"): ``data`` (MNIST in [-1, 1]), ``model`` (the 784 -> d -> 784 tanh
 autoencoder and running it), ``noise`` (the dropout mask), ``training`` (``fit``),
 ``cache`` (load-or-train), ``metrics`` (MSE, PSNR), ``claims`` (checking a notebook's
 claims), ``runtime`` (device and seed), ``plotting``, ``pca``, ``kernels``,
-``inpainting``, ``interpolation``, ``transforms``, and for notebook 06 ``manifolds``
-(toy curves), ``contractive`` (the contractive penalty) and ``tied`` (tied weights);
-``exercises`` checks the answers to the exercises that end the notebooks.
+``inpainting``, ``interpolation``, ``transforms``, for notebook 06 ``manifolds``
+(toy curves), ``contractive`` (the contractive penalty) and ``tied`` (tied weights), for
+notebook 07 ``stacked`` (training several small models at once), ``anomaly``,
+``compression`` and ``superres``; ``exercises`` checks the answers to the exercises that
+end the notebooks.
 
 Importing it has no side effects: no downloads, no style changes, no seeding.
 Type ``ae.fit??`` in a notebook to read any helper.
@@ -29,6 +31,13 @@ from .inpainting import (INPAINTERS, compare_inpainters, energy_inpaint, fill_mi
                          opencv_inpaint, square_mask, start_codes, to_opencv)
 from .interpolation import (alphas, interpolate, nearest_neighbour, random_pairs,  # notebook 01
                             reconstruction_energy, show_interpolation)
+from .stacked import fit_together, trained_together  # notebook 07
+from .anomaly import (ClassMoments, class_moments, ink, leave_one_out_autoencoders,  # notebook 07
+                      pca_of_classes, random_strokes, roc_auc)
+from .compression import (break_even, code_bytes, code_range, dequantise, opencv_codec,  # notebook 07
+                          quantise, rate_at_psnr)
+from .superres import (SIZES, Upsampler, block_mean, downsample, skewed_subset,  # notebook 07
+                       trained_upsamplers, upsample_bicubic)
 from .transforms import brightness, latent_direction, move_in_latent, rotate, shift, zoom  # notebook 01
 from .manifolds import CurledCurve, TwoBranchCurve, grid, show_denoising_field, spearman  # notebook 06
 from .contractive import contractive_penalty, encoder_jacobian, fit_regularised, sensitivity  # notebook 06
@@ -56,6 +65,12 @@ __all__ = [
     "CurledCurve", "TwoBranchCurve", "grid", "show_denoising_field", "spearman",
     "contractive_penalty", "encoder_jacobian", "fit_regularised", "sensitivity",
     "TiedAutoencoder",
+    "fit_together", "trained_together",
+    "ClassMoments", "class_moments", "ink", "leave_one_out_autoencoders", "pca_of_classes",
+    "random_strokes", "roc_auc",
+    "break_even", "code_bytes", "code_range", "dequantise", "opencv_codec", "quantise", "rate_at_psnr",
+    "SIZES", "Upsampler", "block_mean", "downsample", "skewed_subset", "trained_upsamplers",
+    "upsample_bicubic",
 ]
 
 __version__ = "0.1.0"

@@ -24,6 +24,7 @@ from torch import nn
 
 from . import runtime
 from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
+from .training import TrainingDivergedError, batches
 
 __all__ = ["contractive_penalty", "encoder_jacobian", "sensitivity", "fit_regularised"]
 
@@ -124,7 +125,6 @@ def fit_regularised(model: nn.Module, data: torch.Tensor, *, lam: float = 0.0, n
     """
     from tqdm.auto import tqdm
 
-    from .training import TrainingDivergedError, batches
 
     check_digits(data, "data", n=getattr(model, "n", None), expected_by="the model")
     lam = check_positive_real(lam, "lam (the weight of the contractive penalty)", allow_zero=True)

@@ -165,7 +165,7 @@ def interactive_figure(callback, **controls):
     Displays one output that carries two representations: the live widget, which
     JupyterLab renders (the figure appears once, inside it), and a static PNG of the
     first figure, which headless runs (nbval, the static site, GitHub) show instead.
-    Returns the ``ipywidgets.interactive`` object. Used by notebooks 01, 04 and 05.
+    Returns the ``ipywidgets.interactive`` object. Used by notebooks 01 and 04-07.
     """
     import ipywidgets as widgets
     from IPython.display import display

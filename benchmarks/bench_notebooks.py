@@ -10,6 +10,7 @@ Run from the repository root on an otherwise idle machine:
     .venv/bin/python benchmarks/bench_notebooks.py                 # every notebook
     .venv/bin/python benchmarks/bench_notebooks.py 02 03           # some of them
     .venv/bin/python benchmarks/bench_notebooks.py 05 --cells 5    # + its 5 slowest warm cells
+    .venv/bin/python benchmarks/bench_notebooks.py --warm-only     # warm runs on data/models (after make models)
 """
 
 from __future__ import annotations
@@ -69,17 +70,23 @@ def main() -> None:
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
     ap.add_argument("--cells", type=int, default=0, metavar="K",
                     help="also list each notebook's K slowest cells in the warm run")
+    ap.add_argument("--warm-only", action="store_true",
+                    help="only the warm run, on the repository's own model cache (fill it with make models)")
     args = ap.parse_args()
     paths, raw = notebooks_on_full_mnist(args.only)
     print(f"# {os.cpu_count()} CPUs; each notebook in a fresh kernel with its own empty model cache")
     print("| notebook | cold (trains its models) | warm (cached models) |")
     print("|---|---|---|")
     for path in paths:
-        with tempfile.TemporaryDirectory() as tmp:
-            data = empty_cache(Path(tmp) / "data", raw)
-            cold, _ = execute(path, data)
-            warm, cells = execute(path, data)
-        print(f"| {path.name} | {cold:.0f} s | {warm:.0f} s |", flush=True)
+        if args.warm_only:
+            cold = None
+            warm, cells = execute(path, ROOT / "data")
+        else:
+            with tempfile.TemporaryDirectory() as tmp:
+                data = empty_cache(Path(tmp) / "data", raw)
+                cold, _ = execute(path, data)
+                warm, cells = execute(path, data)
+        print(f"| {path.name} | {'-' if cold is None else f'{cold:.0f} s'} | {warm:.0f} s |", flush=True)
         for seconds, i, first in sorted(cells, reverse=True)[:args.cells]:
             print(f"|   cell {i}: `{first}` | | {seconds:.1f} s |", flush=True)
 

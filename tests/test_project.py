@@ -154,3 +154,45 @@ def test_every_module_exports_what_its_all_names_and_the_package_lists_them_expl
     public = {n for n, v in vars(ae).items() if not n.startswith("_") and not inspect.ismodule(v)}
     assert set(ae.__all__) == public, "aehelpers.__all__ lists exactly what the package exports"
     assert len(ae.__all__) == len(set(ae.__all__))
+
+
+def test_ci_asserts_the_claims_on_full_mnist():
+    """With full MNIST seeded, CI forbids the silent fallback to the sample (claims would only be printed)."""
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert re.search(r"^\s*export AEHELPERS_DATASET=full$", ci, re.M)
+
+
+def _make(tmp_path, python_script: str):
+    fake = tmp_path / "fakepython"
+    fake.write_text("#!/bin/sh\n" + python_script)
+    fake.chmod(0o755)
+    venv = tmp_path / "venv"
+    return subprocess.run(["make", "-C", str(ROOT), f"PYTHON={fake}", f"VENV={venv}", f"{venv}/.installed"],
+                          capture_output=True, text=True, timeout=120), venv
+
+
+def test_make_says_what_to_install_when_venv_is_missing(tmp_path):
+    # a Python that passes the version check but whose venv module is missing (Debian without python3-venv)
+    run, venv = _make(tmp_path, 'case "$2" in venv) echo "No module named venv" >&2; exit 1;; esac\nexit 0\n')
+    assert run.returncode != 0 and "sudo apt install python3-venv" in run.stdout + run.stderr
+    assert not venv.exists()
+
+
+def test_make_removes_a_venv_without_pip_and_says_why(tmp_path):
+    # venv "succeeds" but leaves no pip: every later make would fail, so make removes it and explains
+    script = ('case "$2" in venv) mkdir -p "$3/bin"; printf \'#!/bin/sh\\nexit 1\\n\' > "$3/bin/python"; '
+              'chmod +x "$3/bin/python";; esac\nexit 0\n')
+    run, venv = _make(tmp_path, script)
+    assert run.returncode != 0 and "has no pip" in run.stdout + run.stderr
+    assert not venv.exists(), "the broken venv is removed, so the next make starts clean"
+
+
+def test_a_non_editable_install_carries_the_bundled_sample(tmp_path):
+    """pip install . (not -e): the sample must travel inside the wheel."""
+    import zipfile
+
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr
+    wheel = next(tmp_path.glob("aehelpers-*.whl"))
+    assert "aehelpers/mnist-sample.npz" in zipfile.ZipFile(wheel).namelist()
