@@ -19,7 +19,7 @@ from aehelpers.exercises import ExerciseNotPassed, check, list_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
-WITH_EXERCISES = ("01", "02", "03", "04", "05")
+WITH_EXERCISES = ("01", "02", "03", "04", "05", "06")
 
 spec = importlib.util.spec_from_file_location("make_student_version", ROOT / "scripts" / "make_student_version.py")
 student = importlib.util.module_from_spec(spec)
@@ -146,7 +146,10 @@ def sample_models():
     ae.fit(model, x, epochs=3, progress=False, device="cpu")
     denoiser = ae.Autoencoder(784, 100)
     ae.fit(denoiser, x, epochs=3, denoise=True, progress=False, device="cpu")
-    yield {"model": model, "denoiser": denoiser}
+    toy_points, _ = ae.TwoBranchCurve().sample(2000, seed=0)  # notebook 06's 2-D toy denoiser, its recipe
+    toy = ae.Autoencoder(2, 64, hidden=(64,))
+    ae.fit_regularised(toy, toy_points, noise=0.2, epochs=100, lr=3e-3, progress=False, device="cpu")
+    yield {"model": model, "denoiser": denoiser, "toy": toy}
     mp.undo()
     data_mod._resolve.cache_clear(), data_mod._load.cache_clear()
 
@@ -155,7 +158,8 @@ def _givens(ex_id, models):
     need = {e.id: e.needs for e in list_exercises()}[ex_id]
     given = {}
     if "model" in need:
-        given["model"] = models["denoiser"] if ex_id[:2] in ("03", "05") else models["model"]
+        given["model"] = {"03": models["denoiser"], "05": models["denoiser"], "06": models["toy"]}.get(
+            ex_id[:2], models["model"])
     if "models" in need:
         given["models"] = {0.2: models["denoiser"], 0.8: models["model"]}
     return given
@@ -171,7 +175,7 @@ def _rejects(ex_id, answer, models, *expected):
     return message
 
 
-STUB_ANSWERS = ("01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.1", "05.2")
+STUB_ANSWERS = ("01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.1", "05.2", "06.1", "06.2")
 
 
 @pytest.mark.parametrize("ex_id", STUB_ANSWERS)
@@ -221,6 +225,45 @@ def test_trivial_answers_are_rejected_with_what_is_wrong(sample_models):
     _rejects("05.2", lambda im, known: im, sample_models, "clean digits")
 
 
+def _one_layer_penalty(encoder, x):
+    """Section 4's formula, right for one tanh layer only."""
+    h = torch.tanh(encoder[0](x))
+    return (1 - h ** 2).square() @ encoder[0].weight.square().sum(dim=1)
+
+
+def test_trivial_answers_of_notebook_06_are_rejected_with_what_is_wrong(sample_models):
+    from torch.autograd.functional import jacobian
+    _rejects("06.1", lambda enc, x: torch.zeros(len(x)), sample_models, "differs from autograd's")
+    _rejects("06.1", lambda enc, x: _one_layer_penalty(enc, x).mean(), sample_models, "shape ()", "one number per input")
+    _rejects("06.1", lambda enc, x: torch.stack([jacobian(enc, xi).square().sum() for xi in x]), sample_models,
+             "uses autograd")
+    _rejects("06.1", lambda enc, x: torch.func.vmap(torch.func.jacrev(enc))(x).square().sum(dim=(1, 2)),
+             sample_models, "uses autograd")
+
+    def with_backward(enc, x):
+        with torch.enable_grad():
+            x = x.clone().requires_grad_()
+            enc(x).sum().backward()
+        return x.grad.square().sum(1)
+    _rejects("06.1", with_backward, sample_models, "uses autograd")
+    message = _rejects("06.1", _one_layer_penalty, sample_models, "two tanh layers", "chain rule")
+    assert "✓ ||dh/dx||_F^2 agrees" in message and "one tanh layer, 784 -> 30" in message
+
+    def naive_weights(noisy, clean, sigma):
+        w = torch.exp(-torch.cdist(noisy, clean).square() / (2 * sigma ** 2))
+        return w / w.sum(1, keepdim=True) @ clean
+    _rejects("06.2", naive_weights, sample_models, "sigma = 0.05", "NaN", "softmax")
+    _rejects("06.2", lambda noisy, clean, sigma: noisy, sample_models, "unchanged")
+    _rejects("06.2", lambda noisy, clean, sigma: clean[torch.cdist(noisy, clean).argmin(1)], sample_models,
+             "from the posterior mean")
+    _rejects("06.2", lambda noisy, clean, sigma: torch.zeros(len(noisy), 3), sample_models, "shape")
+    good = _master_solution("06", "06.2", "posterior_mean")
+    untrained = {**sample_models, "toy": ae.Autoencoder(2, 64, hidden=(64,))}
+    _rejects("06.2", good, untrained, "from the posterior mean at sigma = 0.2", "denoiser_2d")
+    with pytest.raises(TypeError, match="2-D toy denoiser"):
+        check("06.2", good, model=sample_models["model"])
+
+
 def _master_solution(nb_id, ex_id, name):
     """A model-free solution function, exec'd from its master notebook cell."""
     cell = next(c for c in _solution_cells(nb_id) if _exercise_id(c) == ex_id)
@@ -233,5 +276,8 @@ def test_model_free_solutions_pass_their_checks(sample_models, capsys):
     assert check("02.2", _master_solution("02", "02.2", "backward_by_hand"))
     assert check("04.1", _master_solution("04", "04.1", "responsive_kernels"))
     assert check("04.2", _master_solution("04", "04.2", "bias_tied_pixels"))
+    assert check("06.1", _master_solution("06", "06.1", "jacobian_norm_by_hand"))
+    assert check("06.2", _master_solution("06", "06.2", "posterior_mean"), model=sample_models["toy"])
     out = capsys.readouterr().out
-    assert out.count("✓ Exercise") == 3 and "agree with loss.backward()" in out
+    assert out.count("✓ Exercise") == 5 and "agree with loss.backward()" in out
+    assert "three tanh layers" in out and "it learnt the posterior mean" in out
