@@ -14,13 +14,13 @@ trivial ones (None, zeros, the input unchanged, a wrong shape, a stub that still
 ``NotImplementedError``) do not. Most answers are functions: the check calls them on its
 own held-out digits, so an answer cannot be tuned to the digits the notebook shows.
 
-Adding an exercise (e.g. for notebook 07): write ``def _check_07_1(answer, r, ...)`` below,
-decorate it with ``@exercise("07.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
+Adding an exercise (e.g. for notebook 08): write ``def _check_08_1(answer, r, ...)`` below,
+decorate it with ``@exercise("08.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
 right and ``r.require(condition, right, wrong, hint)`` / ``r.fail(wrong, hint)`` for the
 rest (``r.require_function``, ``r.require_keys`` and ``r.call`` cover the usual preambles), and
 append the exercise cells at the end of the notebook (see README, "Exercises").
 
-``list_exercises()`` lists them. Used by the exercise sections of notebooks 01-06.
+``list_exercises()`` lists them. Used by the exercise sections of notebooks 01-07.
 """
 
 from __future__ import annotations
@@ -234,5 +234,5 @@ def _seeded_autoencoder(n: int, d: int, seed: int) -> Autoencoder:
 # The exercise checks follow, notebook by notebook: each module registers its checks in EXERCISES
 # on import, with the helpers above, so they are imported here, at the bottom, once those exist.
 from . import (  # noqa: E402,F401
-    _exercises_01, _exercises_02, _exercises_03, _exercises_04, _exercises_05, _exercises_06,
+    _exercises_01, _exercises_02, _exercises_03, _exercises_04, _exercises_05, _exercises_06, _exercises_07,
 )

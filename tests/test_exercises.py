@@ -19,7 +19,7 @@ from aehelpers.exercises import ExerciseNotPassed, check, list_exercises
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
-WITH_EXERCISES = ("01", "02", "03", "04", "05", "06")
+WITH_EXERCISES = ("01", "02", "03", "04", "05", "06", "07")
 
 spec = importlib.util.spec_from_file_location("make_student_version", ROOT / "scripts" / "make_student_version.py")
 student = importlib.util.module_from_spec(spec)
@@ -175,7 +175,8 @@ def _rejects(ex_id, answer, models, *expected):
     return message
 
 
-STUB_ANSWERS = ("01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.1", "05.2", "06.1", "06.2")
+STUB_ANSWERS = ("01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.1", "05.2", "06.1", "06.2", "07.1",
+                "07.2")
 
 
 @pytest.mark.parametrize("ex_id", STUB_ANSWERS)
@@ -281,3 +282,42 @@ def test_model_free_solutions_pass_their_checks(sample_models, capsys):
     out = capsys.readouterr().out
     assert out.count("✓ Exercise") == 5 and "agree with loss.backward()" in out
     assert "three tanh layers" in out and "it learnt the posterior mean" in out
+
+
+def test_trivial_answers_of_notebook_07_are_rejected_with_what_is_wrong(sample_models):
+    _rejects("07.1", lambda s, y: 0.5, sample_models, "overlapping scores", "ranked right")
+    _rejects("07.1", lambda s, y: torch.zeros(len(s)), sample_models, "not one finite number")
+    strict = lambda s, y: float((s[y.bool()][:, None] > s[~y.bool()][None, :]).double().mean())
+    _rejects("07.1", strict, sample_models, "many ties", "one half")
+    flipped_labels = lambda s, y: _master_solution("07", "07.1", "auc_by_pairs")(s, ~y.bool())
+    _rejects("07.1", flipped_labels, sample_models, "ranked right")
+
+    _rejects("07.2", lambda c, b, lo, hi: c, sample_models, "not the centres")
+    _rejects("07.2", lambda c, b, lo, hi: torch.zeros_like(c), sample_models, "not the centres")
+    _rejects("07.2", lambda c, b, lo, hi: c[:, :1], sample_models, "shape")
+    left_edge = lambda c, b, lo, hi: lo + torch.floor((c - lo) / ((hi - lo) / 2 ** b)).clamp(0, 2 ** b - 1) \
+        * (hi - lo) / 2 ** b
+    _rejects("07.2", left_edge, sample_models, "not the centres")
+    no_clip = lambda c, b, lo, hi: lo + (torch.floor((c - lo) / ((hi - lo) / 2 ** b)) + 0.5) * (hi - lo) / 2 ** b
+    _rejects("07.2", no_clip, sample_models, "are not clipped")
+    one_range = lambda c, b, lo, hi: _master_solution("07", "07.2", "quantise_roundtrip")(c, b, lo.min(), hi.max())
+    _rejects("07.2", one_range, sample_models, "not the centres")
+    with_ends = lambda c, b, lo, hi: lo + torch.round((c - lo) / ((hi - lo) / (2 ** b - 1))).clamp(0, 2 ** b - 1) \
+        * (hi - lo) / (2 ** b - 1)
+    _rejects("07.2", with_ends, sample_models, "not the centres")
+    at_most_4 = lambda c, b, lo, hi: ae.dequantise(ae.quantise(c, min(b, 4), lo, hi), min(b, 4), lo, hi)
+    _rejects("07.2", at_most_4, sample_models, "8 bits", "every property holds at 1, 2, 4 bits")
+
+
+def test_solutions_of_notebook_07_and_other_correct_answers_pass_their_checks(capsys):
+    assert check("07.1", _master_solution("07", "07.1", "auc_by_pairs"))
+    assert check("07.2", _master_solution("07", "07.2", "quantise_roundtrip"))
+
+    def auc_per_anomaly(s, y):  # the mean over anomalies of the fraction each one beats: the same number
+        pos, neg = s[y.bool()], s[~y.bool()]
+        return torch.stack([(p > neg).double().mean() + 0.5 * (p == neg).double().mean() for p in pos]).mean()
+    assert check("07.1", auc_per_anomaly)
+    assert check("07.1", lambda s, y: ae.roc_auc(s, y))
+    assert check("07.2", lambda c, b, lo, hi: ae.dequantise(ae.quantise(c, b, lo, hi), b, lo, hi))
+    out = capsys.readouterr().out
+    assert out.count("✓ Exercise") == 5 and "all 50 scores equal: AUC 0.5000" in out and "dB of PSNR per bit" in out
