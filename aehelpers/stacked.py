@@ -41,7 +41,7 @@ from torch import nn
 from . import runtime
 from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
 from .cache import cached_model
-from .training import TrainingDivergedError, batches
+from .training import TrainingDivergedError, _generator, batches  # the generator fit shuffles with
 
 __all__ = ["fit_together", "trained_together"]
 
@@ -97,15 +97,6 @@ def _check_subsets(subsets, n_models: int, n_images: int) -> list[torch.Tensor]:
             raise ValueError(f"subsets[{k}] holds indices outside 0..{n_images - 1}")
         out.append(s.long())
     return out
-
-
-def _generator(dev: torch.device, seed: int) -> torch.Generator:
-    """The generator ``fit`` shuffles with: on the device where possible, seeded ``seed``."""
-    try:
-        g = torch.Generator(device=dev)
-    except RuntimeError:
-        g = torch.Generator()
-    return g.manual_seed(seed)
 
 
 def _inputs(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
