@@ -21,10 +21,11 @@ import math
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from . import runtime
 from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
-from .training import TrainingDivergedError, batches
+from .training import TrainingDivergedError, _generator, batches
 
 __all__ = ["contractive_penalty", "encoder_jacobian", "sensitivity", "fit_regularised"]
 
@@ -123,9 +124,6 @@ def fit_regularised(model: nn.Module, data: torch.Tensor, *, lam: float = 0.0, n
     output. Returns the mean loss of each epoch (reconstruction + penalty); the model is
     trained in place on ``device`` (default ``ae.device()``) and left there in eval mode.
     """
-    from tqdm.auto import tqdm
-
-
     check_digits(data, "data", n=getattr(model, "n", None), expected_by="the model")
     lam = check_positive_real(lam, "lam (the weight of the contractive penalty)", allow_zero=True)
     noise = check_positive_real(noise, "noise (the standard deviation of the input noise)", allow_zero=True)
@@ -140,10 +138,7 @@ def fit_regularised(model: nn.Module, data: torch.Tensor, *, lam: float = 0.0, n
     model.to(dev).train()
     clean_all = data.to(dev)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    try:
-        gen = torch.Generator(device=dev).manual_seed(seed)
-    except RuntimeError:  # a backend without device generators: draw on the CPU
-        gen = torch.Generator().manual_seed(seed)
+    gen = _generator(dev, seed)  # the generator fit shuffles with
     criterion = nn.MSELoss()
     losses: list[float] = []
     bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
