@@ -37,6 +37,7 @@ import math
 
 import torch
 from torch import nn
+from tqdm.auto import tqdm
 
 from . import runtime
 from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
@@ -119,8 +120,6 @@ def fit_together(models, images: torch.Tensor, subsets=None, *, epochs: int = 20
     ``device`` (default ``ae.device()``) in eval mode. Returns a list of K lists of
     ``epochs`` floats. Raises ``TrainingDivergedError`` if a loss becomes NaN or inf.
     """
-    from tqdm.auto import tqdm
-
     layers = _check_models(models)
     check_digits(images, "images", n=layers[0][1].out_features, expected_by="the models' outputs")
     epochs = check_positive_int(epochs, "epochs")

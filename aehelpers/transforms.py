@@ -140,10 +140,6 @@ def brightness(x: torch.Tensor, factor=0.5) -> torch.Tensor:
     return out[0] if single else out
 
 
-def _check_model(model) -> nn.Module:
-    return check_autoencoder(model)
-
-
 @torch.no_grad()
 def latent_direction(model: nn.Module, images: torch.Tensor,
                      transform: Callable[[torch.Tensor], torch.Tensor] | torch.Tensor) -> torch.Tensor:
@@ -155,7 +151,7 @@ def latent_direction(model: nn.Module, images: torch.Tensor,
     themselves (N, 784) when they are already computed. Returns a CPU float32 tensor
     of shape (d,), the code size of ``model``.
     """
-    _check_model(model)
+    check_autoencoder(model)
     x, _ = _digits(images, "images")
     if isinstance(transform, torch.Tensor):
         moved = transform
@@ -181,7 +177,7 @@ def move_in_latent(model: nn.Module, x: torch.Tensor, direction: torch.Tensor, t
     (``t = 0`` is the plain reconstruction). Returns the decoded digits, same shape
     as ``x``, on the CPU.
     """
-    _check_model(model)
+    check_autoencoder(model)
     xs, single = _digits(x)
     if not isinstance(direction, torch.Tensor) or direction.ndim != 1:
         raise ValueError(f"direction must be a 1-D tensor (d,) from latent_direction, got "
