@@ -199,9 +199,9 @@ def show_interpolation(a: torch.Tensor, b: torch.Tensor, alpha: float,
             or not 0 <= alpha <= 1:
         raise ValueError(f"alpha must be a number in [0, 1] (0 = a, 1 = b), got {alpha!r}")
     alpha = float(alpha)
-    panels = [("digit a", a.cpu()), (f"pixel mix α={alpha:.2f}", interpolate(a, b, [alpha])[0])]
+    panels = [("digit a", a.cpu()), (f"pixel mix\nα={alpha:.2f}", interpolate(a, b, [alpha])[0])]
     for label, model in models.items():
-        panels.append((f"{label}: latent α={alpha:.2f}",
+        panels.append((f"{label}:\nlatent α={alpha:.2f}",
                        interpolate(a, b, [alpha], space="latent", model=model)[0]))
     panels.append(("digit b", b.cpu()))
     titles, images = zip(*panels)

@@ -218,7 +218,7 @@ def show_denoising_field(inputs: torch.Tensor, outputs: torch.Tensor, curve: tor
         raise ValueError(f"inputs and outputs differ in shape: {tuple(inputs.shape)} vs {tuple(outputs.shape)}")
     move = outputs - inputs
     moved = move.norm(dim=1)
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.8), layout="constrained")
     for ax in axes:
         if curve is not None:
             c = _check_points(curve, 2)
@@ -226,14 +226,13 @@ def show_denoising_field(inputs: torch.Tensor, outputs: torch.Tensor, curve: tor
         ax.set(aspect="equal", xlim=(-1.05, 1.05), ylim=(-1.05, 1.05), xlabel="$x_1$", ylabel="$x_2$")
     axes[0].quiver(inputs[:, 0], inputs[:, 1], move[:, 0], move[:, 1], angles="xy", scale_units="xy",
                    scale=1, width=0.004, color="0.25")
-    axes[0].set_title("input -> output of the denoiser (fig 16)")
+    axes[0].set_title("input -> output\nof the denoiser (fig 16)")
     dots = axes[1].scatter(inputs[:, 0], inputs[:, 1], c=moved, cmap="magma", vmin=0,
                            vmax=vmax if vmax is not None else float(moved.max()), s=30)
-    fig.colorbar(dots, ax=axes[1], label="distance moved ||f(x) - x||")
-    axes[1].set_title("inputs coloured by the distance moved (fig 17)")
+    fig.colorbar(dots, ax=axes[1], label="distance moved\n||f(x) - x||")
+    axes[1].set_title("inputs coloured by\nthe distance moved (fig 17)")
     if curve is not None:
-        axes[0].legend(loc="lower left", fontsize="small")
+        axes[0].legend(loc="lower left")
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig

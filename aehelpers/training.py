@@ -45,32 +45,35 @@ def _adam(model: nn.Module, lr: float, dev: torch.device) -> torch.optim.Adam:
     return torch.optim.Adam(model.parameters(), lr=lr, fused=fused)
 
 
-def _check_range(model: nn.Module, images: torch.Tensor, criterion) -> None:
-    """Refuse data whose range cannot match what the model outputs."""
+def _check_range(model: nn.Module, images: torch.Tensor, criterion, name: str = "images") -> None:
+    """Refuse targets (``name``) whose range cannot match what the model outputs."""
     lo, hi = (float(v) for v in torch.aminmax(images))
     output = getattr(model, "output", None)
     if output == "tanh" and (lo < -1.0001 or hi > 1.0001):
-        raise ValueError(f"images lie in [{lo:.3g}, {hi:.3g}], but the model ends in a tanh, whose "
+        raise ValueError(f"{name} lie in [{lo:.3g}, {hi:.3g}], but the model ends in a tanh, whose "
                          "outputs lie in (-1, 1): it can never reproduce them. Use ae.load_mnist's "
                          "digits in [-1, 1] (for 0..255 pixels: x / 127.5 - 1).")
     if output == "sigmoid" and (lo < -0.0001 or hi > 1.0001):
-        raise ValueError(f"images lie in [{lo:.3g}, {hi:.3g}], but the model ends in a sigmoid, whose "
+        raise ValueError(f"{name} lie in [{lo:.3g}, {hi:.3g}], but the model ends in a sigmoid, whose "
                          "outputs lie in (0, 1): it can never reproduce them. Scale [-1, 1] digits "
                          "to [0, 1] with (x + 1) / 2.")
     if isinstance(criterion, nn.BCELoss) and (lo < -0.0001 or hi > 1.0001):
-        raise ValueError(f"nn.BCELoss needs targets in [0, 1], but images lie in [{lo:.3g}, {hi:.3g}]: "
+        raise ValueError(f"nn.BCELoss needs targets in [0, 1], but {name} lie in [{lo:.3g}, {hi:.3g}]: "
                          "scale [-1, 1] digits with (x + 1) / 2.")
 
 
-def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size: int = 256,
-        lr: float = 1e-3, denoise: bool = False, p: float = 0.5, seed: int = 0,
+def fit(model: nn.Module, images: torch.Tensor, *, targets: torch.Tensor | None = None, epochs: int = 20,
+        batch_size: int = 256, lr: float = 1e-3, denoise: bool = False, p: float = 0.5, seed: int = 0,
         criterion: nn.Module | None = None, progress: bool = True,
         device: torch.device | str | None = None) -> list[float]:
     """Train ``model`` to reconstruct ``images``; return the mean training loss of each epoch.
 
     ``images``: float tensor (N, n), the digits of ``ae.load_mnist`` in [-1, 1] for the
-    lecture's tanh model (or [0, 1] for a sigmoid model with ``criterion=nn.BCELoss()``);
-    data that the model's output cannot reach is refused with a ValueError. The
+    lecture's tanh model (or [0, 1] for a sigmoid model with ``criterion=nn.BCELoss()``).
+    ``targets``: what the output is compared with, row by row, if not the input itself
+    (default ``images``): notebook 02 feeds [-1, 1] digits to a sigmoid model and
+    compares with the same digits in [0, 1]. Targets that the model's output cannot
+    reach are refused with a ValueError. The
     lecture's recipe: ``torch.optim.Adam(lr)`` (its fused kernel on CPU and CUDA),
     ``criterion`` = ``nn.MSELoss()`` by default, shuffled batches of ``batch_size``.
     Each batch goes through the lecture's five steps: ``output = model(x)``,
@@ -85,6 +88,13 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     notebooks 02-07.
     """
     check_digits(images, "images", n=getattr(model, "n", None), expected_by="the model")
+    if targets is None:
+        targets = images
+    else:
+        check_digits(targets, "targets", n=getattr(model, "n", None), expected_by="the model")
+        if targets.shape != images.shape:
+            raise ValueError(f"targets has shape {tuple(targets.shape)}, but images has shape "
+                             f"{tuple(images.shape)}: give one target row per input digit")
     epochs = check_positive_int(epochs, "epochs")
     batch_size = check_positive_int(batch_size, "batch_size")
     lr = check_positive_real(lr, "lr", allow_zero=True)  # lr=0: measure the loss without learning
@@ -93,10 +103,11 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
     seed = check_positive_int(seed, "seed", allow_zero=True)
     p = check_p(p) if denoise else p
     criterion = criterion if criterion is not None else nn.MSELoss()
-    _check_range(model, images, criterion)
+    _check_range(model, targets, criterion, "images" if targets is images else "targets")
     dev = torch.device(device) if device is not None else runtime.device()
     model.to(dev).train()
     data = images.to(dev)
+    wanted = data if targets is images else targets.to(dev)
     optimizer = _adam(model, lr, dev)
     gen = _generator(dev, seed)
     n = len(data)
@@ -106,9 +117,10 @@ def fit(model: nn.Module, images: torch.Tensor, *, epochs: int = 20, batch_size:
         batch_losses = []
         for idx in batches(n, batch_size, gen):
             img = data.index_select(0, idx)     # a shuffled batch (index_select: 6x faster than data[idx])
+            target = img if wanted is data else wanted.index_select(0, idx)
             x = img * training_noise(img.shape, p, gen) if denoise else img
             output = model(x)                   # 1. forward
-            loss = criterion(output, img)       # 2. loss against the clean image
+            loss = criterion(output, target)    # 2. loss against the clean image (or its target)
             optimizer.zero_grad()               # 3. clear old gradients
             loss.backward()                     # 4. backpropagate
             optimizer.step()                    # 5. update the weights

@@ -22,10 +22,10 @@ import tempfile
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from bench_notebooks import empty_cache, notebooks_on_full_mnist  # (benchmarks/ is on sys.path)
+from notebook_client import execute_notebook  # (bench_notebooks put scripts/ on sys.path)
 
 
 def run(path: Path, seed: int, data: Path, log: Path) -> str | None:
@@ -33,8 +33,7 @@ def run(path: Path, seed: int, data: Path, log: Path) -> str | None:
     os.environ.update(AEHELPERS_SEED=str(seed), AEHELPERS_DATA=str(data), AEHELPERS_CLAIMS_LOG=str(log))
     nb = nbformat.read(path, as_version=4)
     try:
-        NotebookClient(nb, timeout=3600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        execute_notebook(nb, path.parent, timeout=3600)
     except CellExecutionError as err:
         return str(err).strip().splitlines()[-1][:200]
     return None

@@ -17,15 +17,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import tempfile
 import time
 from datetime import datetime
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "scripts"))
+from notebook_client import execute_notebook  # noqa: E402  (scripts/notebook_client.py)
 
 
 def execute(path: Path, data: Path) -> tuple[float, list[tuple[float, int, str]]]:
@@ -33,8 +35,7 @@ def execute(path: Path, data: Path) -> tuple[float, list[tuple[float, int, str]]
     nb = nbformat.read(path, as_version=4)
     os.environ["AEHELPERS_DATA"] = str(data)
     start = time.perf_counter()
-    NotebookClient(nb, timeout=1800, kernel_name="python3", record_timing=True,
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    execute_notebook(nb, path.parent, timeout=1800, record_timing=True)
     wall = time.perf_counter() - start
     cells = []
     for i, cell in enumerate(nb.cells):

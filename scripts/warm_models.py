@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 import nbformat
-from nbclient import NotebookClient
+from notebook_client import execute_notebook  # (scripts/ is on sys.path)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -34,8 +34,7 @@ def main() -> None:
         start = time.perf_counter()
         print(f"{path.name}: running ...", end=" ", flush=True)
         nb = nbformat.read(path, as_version=4)
-        NotebookClient(nb, timeout=3600, kernel_name="python3",
-                       resources={"metadata": {"path": str(path.parent)}}).execute()
+        execute_notebook(nb, path.parent, timeout=3600)
         print(f"done in {time.perf_counter() - start:.0f} s", flush=True)
     print("Every model is cached: each notebook now loads its models instead of training them.")
 

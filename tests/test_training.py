@@ -104,6 +104,51 @@ def test_fit_with_bce_trains_a_sigmoid_model(digits):
     assert losses[-1] < 0.9 * losses[0]
 
 
+def test_targets_are_what_the_output_is_compared_with(digits):
+    """targets=: the model sees images, the loss compares with targets (lr=0: nothing moves)."""
+    model = ae.Autoencoder(784, 8, output="sigmoid")
+    targets = (digits + 1) / 2
+    expected = nn.BCELoss()(model(digits), targets).item()
+    losses = ae.fit(model, digits, targets=targets, epochs=1, batch_size=100, lr=0.0,
+                    criterion=nn.BCELoss(), progress=False, device="cpu")
+    assert losses == pytest.approx([expected], rel=1e-5)
+
+
+def test_targets_follow_the_shuffle_row_by_row(digits):
+    """Each input row is compared with its own target row, whatever the batch order."""
+    torch.manual_seed(0)
+    model = ae.Autoencoder(784, 8, output="sigmoid")
+    pairs = []
+    model.register_forward_hook(lambda m, args, out: pairs.append(args[0].detach().clone()))
+    crit_seen = []
+
+    def criterion(output, target):
+        crit_seen.append(target.detach().clone())
+        return F.mse_loss(output, target)
+
+    ae.fit(model, digits, targets=(digits + 1) / 2, epochs=1, batch_size=64, lr=0.0, criterion=criterion,
+           progress=False, device="cpu")
+    for x, target in zip(pairs, crit_seen):
+        assert torch.equal(target, (x + 1) / 2)
+
+
+def test_targets_equal_to_images_change_nothing(digits):
+    a = ae.fit(_model(), digits, epochs=2, batch_size=64, progress=False, device="cpu")
+    b = ae.fit(_model(), digits, targets=digits.clone(), epochs=2, batch_size=64, progress=False, device="cpu")
+    assert a == b
+
+
+@pytest.mark.parametrize("targets, match", [
+    (lambda d: d[:10], "give one target row per input digit"),
+    (lambda d: d[:, :100], "targets has 100 features per image"),
+    (lambda d: d.long(), "targets must be a float tensor"),
+    (lambda d: (d + 1) * 127.5, "targets lie in"),
+])
+def test_bad_targets_get_clear_errors(digits, targets, match):
+    with pytest.raises((TypeError, ValueError), match=match):
+        ae.fit(_model(), digits, targets=targets(digits), epochs=1, progress=False, device="cpu")
+
+
 def _reference_loop(model, data, *, epochs, batch_size, lr, seed, denoise=False, p=0.5):
     """The five steps written out with torch.optim.Adam(fused=True): what fit promises to run."""
     from aehelpers.training import batches

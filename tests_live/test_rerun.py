@@ -11,8 +11,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
+from notebook_client import running_kernel
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
@@ -21,10 +21,8 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_runs_again_after_run_all(path):
     nb = nbformat.read(path, as_version=4)
-    client = NotebookClient(nb, timeout=1800, kernel_name="python3",
-                            resources={"metadata": {"path": str(path.parent)}})
     code = [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
-    with client.setup_kernel():
+    with running_kernel(nb, path.parent) as client:
         for i, cell in code:  # Run All
             client.execute_cell(cell, i)
         for i, cell in code:  # ... then each cell once more

@@ -44,6 +44,7 @@ from urllib.parse import unquote, urlparse
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "scripts"))  # scripts/notebook_client.py
 HERE = Path(__file__).resolve().parent
 MATHJAX_CACHE = ROOT / "build" / "mathjax"
 MATHJAX_FILE = "tex-svg-full.js"  # conf.py's mathjax_path names the same file
@@ -112,8 +113,8 @@ def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
     """
     from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
     from jupyter_client.manager import AsyncKernelManager
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
+    from notebook_client import execute_notebook
     from traitlets import default
 
     class ThisPython(KernelSpecManager):
@@ -133,11 +134,8 @@ def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
 
     nb = nbformat.read(path, as_version=4)
     env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            kernel_manager_class=ThisPythonKernel,
-                            resources={"metadata": {"path": str(path.parent)}})
     try:
-        client.execute(env=env)
+        execute_notebook(nb, path.parent, timeout, env=env, kernel_manager_class=ThisPythonKernel)
     except CellExecutionError as err:
         raise SystemExit(f"{path.name} failed, so the site was not built:\n{err}") from None
     return nb
