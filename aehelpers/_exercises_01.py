@@ -6,7 +6,8 @@ import torch
 import torch.nn.functional as F
 
 from .data import load_mnist
-from .exercises import _as_tensor, _check_model, _held_out_digits, exercise
+from ._checks import check_autoencoder
+from .exercises import _as_tensor, _held_out_digits, exercise
 from .model import decode, encode, reconstruct
 from .transforms import latent_direction, shift
 
@@ -27,7 +28,7 @@ def _ink_area(x: torch.Tensor) -> torch.Tensor:
 
 @exercise("01.1", "a latent direction for thickness", needs=("model",))
 def _check_01_1(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     x = _held_out_digits(N_EVAL)
     codes = encode(model, x)
     d = codes.shape[1]
@@ -71,7 +72,7 @@ def _mean_cosine(directions: torch.Tensor) -> float:
 
 @exercise("01.2", "one direction for every class?", needs=("model",))
 def _check_01_2(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     r.require_function(answer, "check('01.2', class_directions, model=shallow)")
     x, y = load_mnist(train=True)
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))[:N_CLASS_DIGITS]

@@ -6,7 +6,8 @@ import numbers
 
 import torch
 
-from .exercises import _as_tensor, _check_model, _held_out_digits, exercise
+from ._checks import check_autoencoder
+from .exercises import _as_tensor, _held_out_digits, exercise
 from .metrics import masked_mse
 from .model import reconstruct
 from .noise import dropout_noise
@@ -31,7 +32,7 @@ def _as_number(v, r, what: str) -> float:
 
 @exercise("03.1", "feeding the denoiser unscaled pixels", needs=("model",))
 def _check_03_1(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     r.require_function(answer, "check('03.1', hole_errors, model=denoiser)")
     x, noise = _corrupted()
     out = r.call(answer, model, x.clone(), noise.clone(), what="hole_errors(model, images, noise)")
@@ -63,7 +64,7 @@ def _check_03_1(answer, r, model):
 
 @exercise("03.2", "the denoiser applied again and again", needs=("model",))
 def _check_03_2(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     r.require_function(answer, "check('03.2', distances_moved, model=denoiser)")
     x, noise = _corrupted(500)
     start = x * noise

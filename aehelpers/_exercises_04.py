@@ -9,7 +9,8 @@ import torch
 from torch import nn
 
 from .data import load_mnist
-from .exercises import _check_model, _held_out_digits, _seeded_autoencoder, exercise
+from ._checks import check_autoencoder
+from .exercises import _held_out_digits, _seeded_autoencoder, exercise
 from .kernels import outside_inside_spread, outside_mask
 from .noise import dropout_noise
 
@@ -117,8 +118,7 @@ def _check_04_2(answer, r):
               "decide from the gradients (or from the batch), not from a fixed list of border pixels")
 
 
-def _flatness(model: nn.Module) -> float:
-    outside = outside_mask(load_mnist(train=True)[0], fraction=0.99)
+def _flatness(model: nn.Module, outside: torch.Tensor) -> float:
     return float(outside_inside_spread(model.encoder[0].weight, outside).median())
 
 
@@ -128,7 +128,7 @@ def _check_04_3(answer, r, models):
         raise TypeError(f"models must be {{0.2: denoiser trained at p = 0.2, 0.8: ... at p = 0.8}}, "
                         f"got {models if not isinstance(models, dict) else sorted(models)}")
     for m in models.values():
-        _check_model(m, r, "every model")
+        check_autoencoder(m, "every model")
     r.require_keys(answer, ("prediction", "flatness"), "the answer must be",
                    "{'prediction': the rate you expect to give the flatter kernels outside (0.2 or 0.8), "
                    "'flatness': {0.2: median ratio, 0.8: median ratio}}")
@@ -137,7 +137,8 @@ def _check_04_3(answer, r, models):
     flat = answer["flatness"]
     if not isinstance(flat, dict) or set(flat) != set(RATES):
         r.fail(f"'flatness' must be {{0.2: ..., 0.8: ...}}, got {flat!r}", "one number per drop rate")
-    ref = {p: _flatness(models[p]) for p in RATES}
+    outside = outside_mask(load_mnist(train=True)[0], fraction=0.99)  # once for both models
+    ref = {p: _flatness(models[p], outside) for p in RATES}
     for p in RATES:
         v = flat[p].item() if isinstance(flat[p], torch.Tensor) and flat[p].numel() == 1 else flat[p]
         if isinstance(v, bool) or not isinstance(v, numbers.Real):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from .exercises import _as_tensor, _check_model, _held_out_digits, exercise
+from ._checks import check_autoencoder
+from .exercises import _as_tensor, _held_out_digits, exercise
 from .inpainting import energy_inpaint, fill_missing, square_mask, start_codes
 from .metrics import psnr
 from .model import reconstruct
@@ -29,7 +30,7 @@ def _output(out, r, n: int, what: str) -> torch.Tensor:
 
 @exercise("05.1", "energy minimisation, written by hand", needs=("model",))
 def _check_05_1(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     r.require_function(answer, "check('05.1', energy_inpaint_by_hand, model=denoiser)")
     x = _held_out_digits(N_DIGITS)
     noise = dropout_noise(x.shape, 0.5, generator=torch.Generator().manual_seed(1234))
@@ -63,7 +64,7 @@ def _check_05_1(answer, r, model):
 
 @exercise("05.2", "a square hole, and a prior on the code", needs=("model",))
 def _check_05_2(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     r.require_function(answer, "check('05.2', inpaint_with_prior, model=denoiser)")
     x = _held_out_digits(N_DIGITS)
     hole = square_mask(N_DIGITS, size=10)

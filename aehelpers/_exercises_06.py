@@ -9,7 +9,8 @@ import torch
 from torch import nn
 from torch.autograd.functional import jacobian
 
-from .exercises import _as_tensor, _check_model, exercise
+from ._checks import check_autoencoder
+from .exercises import _as_tensor, exercise
 from .manifolds import TwoBranchCurve, grid
 from .model import reconstruct
 
@@ -132,7 +133,7 @@ def _means(r, answer, noisy, clean, sigma) -> torch.Tensor:
 
 @exercise("06.2", "the denoiser learns the posterior mean", needs=("model",))
 def _check_06_2(answer, r, model):
-    _check_model(model, r)
+    check_autoencoder(model)
     if getattr(model, "n", None) != 2:
         raise TypeError(f"model must be the 2-D toy denoiser of section 3 (denoiser_2d, ae.Autoencoder(2, ...)), "
                         f"got a model of {getattr(model, 'n', 'unknown')} inputs")

@@ -25,9 +25,9 @@ import numpy as np
 import torch
 
 from ._checks import check_digits, check_positive_int
-from .data import load_mnist
+from .data import load_mnist, normalize
 from .model import Autoencoder
-from .pca import PCA
+from .pca import PCA, _check_k, _from_covariance
 from .stacked import trained_together
 
 __all__ = ["roc_auc", "leave_one_out_autoencoders", "ClassMoments", "class_moments", "pca_of_classes",
@@ -143,18 +143,12 @@ def pca_of_classes(moments: ClassMoments, classes, k: int | None = None) -> PCA:
     n = float(moments.count[idx].sum())
     if n < 2:
         raise ValueError(f"PCA needs at least 2 images, the classes {classes} hold {int(n)}")
+    dim = moments.total.shape[1]
+    k = dim if k is None else k
+    _check_k(k, dim)
     mean = moments.total[idx].sum(0) / n
     cov = moments.outer[idx].sum(0) / n - torch.outer(mean, mean)
-    eigenvalues, vectors = torch.linalg.eigh(cov)
-    eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
-    components = vectors.flip(1).T.contiguous()
-    dim = len(mean)
-    peak = components.abs().argmax(dim=1)
-    components = components * torch.sign(components[torch.arange(dim), peak])[:, None]
-    k = dim if k is None else k
-    if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= dim:
-        raise ValueError(f"k must be an int between 1 and {dim}, got {k!r}")
-    return PCA(mean, components[:k].clone(), eigenvalues[:k].clone(), float(eigenvalues.sum()))
+    return _from_covariance(mean, cov, k)
 
 
 def random_strokes(n: int, strokes: int = 3, thickness: int = 2, seed: int = 0) -> torch.Tensor:
@@ -175,7 +169,7 @@ def random_strokes(n: int, strokes: int = 3, thickness: int = 2, seed: int = 0) 
     for img, lines in zip(out, ends):
         for x0, y0, x1, y1 in lines:
             cv2.line(img, (x0, y0), (x1, y1), 255, thickness, cv2.LINE_AA)
-    return torch.from_numpy(out.reshape(n, 784)).float().div(127.5).sub(1.0)
+    return normalize(torch.from_numpy(out.reshape(n, 784)))  # load_mnist's arithmetic
 
 
 def ink(images: torch.Tensor) -> torch.Tensor:

@@ -24,13 +24,10 @@ import numpy as np
 import torch
 
 from ._checks import check_digits, check_positive_int
+from .data import normalize
 
 __all__ = ["code_range", "quantise", "dequantise", "code_bytes", "opencv_codec", "rate_at_psnr",
            "break_even"]
-
-
-def _check_codes(codes, name: str = "codes") -> torch.Tensor:
-    return check_digits(codes, name)
 
 
 def _check_bits(bits) -> int:
@@ -42,7 +39,7 @@ def _check_bits(bits) -> int:
 def code_range(train_codes: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(low, high), each (d,): the smallest and largest value of each code dimension on the
     training codes (N, d). Stored with the decoder: 2 d numbers, whatever the number of digits."""
-    codes = _check_codes(train_codes, "train_codes")
+    codes = check_digits(train_codes, "train_codes")
     low, high = codes.min(0).values, codes.max(0).values
     same = high <= low
     return low, torch.where(same, low + 1e-6, high)  # a constant dimension still gets a valid range
@@ -67,7 +64,7 @@ def quantise(codes: torch.Tensor, bits: int, low, high) -> torch.Tensor:
     The range [low, high] of each dimension (numbers or (d,) tensors) is cut into 2^bits
     equal levels; a value outside it is clipped to the first or last level.
     """
-    codes = _check_codes(codes)
+    codes = check_digits(codes, "codes")
     bits = _check_bits(bits)
     low, high = _check_range(codes, low, high)
     levels = 2 ** bits
@@ -131,7 +128,7 @@ def opencv_codec(images: torch.Tensor, codec: str = "jpeg", quality: int = 75,
         results = [roundtrip(p) for p in pixels]
         decoded = np.stack([r[0] for r in results])
         size = sum(r[1] for r in results)
-    out = torch.from_numpy(decoded.reshape(n, 784).astype(np.float32)) / 127.5 - 1.0
+    out = normalize(torch.from_numpy(np.ascontiguousarray(decoded).reshape(n, 784)))  # load_mnist's arithmetic
     return out, size / n
 
 

@@ -31,9 +31,7 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch import nn
 
-from ._checks import check_autoencoder
 from .data import load_mnist
 from .model import Autoencoder
 
@@ -208,11 +206,6 @@ def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Te
     if not torch.isfinite(x).all():
         r.fail(f"{what} contains NaN or infinite values", "look for a division by zero or a log of 0 in your code")
     return x
-
-
-def _check_model(model, r: _Report, name: str = "model") -> nn.Module:
-    """A wrong ``model=`` is the caller's error, not the student's answer: a TypeError."""
-    return check_autoencoder(model, name)
 
 
 def _test_digits():

@@ -93,6 +93,14 @@ def pca_fit(images: torch.Tensor, k: int | None = None, chunk: int = 10_000, pre
         c = (part.double() - mean).to(work)
         cov += (c.T @ c).double()
     cov /= len(x)
+    return _from_covariance(mean, cov, k)
+
+
+def _from_covariance(mean: torch.Tensor, cov: torch.Tensor, k: int) -> PCA:
+    """The top ``k`` principal components of a float64 covariance ``cov`` (n, n) around ``mean``:
+    eigenvectors by decreasing variance, each signed so that its largest entry is positive.
+    Shared by ``pca_fit`` and ``ae.pca_of_classes`` (notebook 07)."""
+    n = len(mean)
     eigenvalues, vectors = torch.linalg.eigh(cov)  # ascending
     eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
     components = vectors.flip(1).T.contiguous()  # (n, n), rows sorted by decreasing variance

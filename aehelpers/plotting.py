@@ -23,7 +23,7 @@ def set_style(presentation: bool = False) -> None:
     ``presentation=True``: large fonts, thick lines and high contrast, for a
     projector in a lecture hall. Either way figures use matplotlib's constrained
     layout, so that titles, labels and tick labels do not run into each other.
-    ``tests_live/test_presentation.py`` renders every notebook's figures in both
+    ``tests_live/test_live.py`` renders every notebook's figures in both
     modes and checks the text size on screen and that no two texts overlap.
     """
     import matplotlib as mpl

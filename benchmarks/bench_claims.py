@@ -24,8 +24,7 @@ from pathlib import Path
 import nbformat
 from nbclient.exceptions import CellExecutionError
 
-from bench_notebooks import empty_cache, notebooks_on_full_mnist  # (benchmarks/ is on sys.path)
-from notebook_client import execute_notebook  # (bench_notebooks put scripts/ on sys.path)
+from bench_notebooks import empty_cache, execute_notebook, notebooks_on_full_mnist  # (benchmarks/ is on sys.path)
 
 
 def run(path: Path, seed: int, data: Path, log: Path) -> str | None:

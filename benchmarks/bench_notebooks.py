@@ -27,7 +27,7 @@ import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
-from notebook_client import execute_notebook  # noqa: E402  (scripts/notebook_client.py)
+from notebook_client import NOTEBOOKS, execute_notebook  # noqa: E402  (scripts/notebook_client.py)
 
 
 def execute(path: Path, data: Path) -> tuple[float, list[tuple[float, int, str]]]:
@@ -55,8 +55,7 @@ def notebooks_on_full_mnist(only: list[str]) -> tuple[list[Path], Path]:
         raise SystemExit("needs full MNIST in data/MNIST/raw (see data/README.md)")
     os.environ.pop("AEHELPERS_RETRAIN", None)
     os.environ["AEHELPERS_DATASET"] = "full"
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
-    return [p for p in paths if not only or p.name[:2] in only], raw
+    return [p for p in NOTEBOOKS if not only or p.name[:2] in only], raw
 
 
 def empty_cache(folder: Path, raw: Path) -> Path:
@@ -75,7 +74,11 @@ def main() -> None:
                     help="only the warm run, on the repository's own model cache (fill it with make models)")
     args = ap.parse_args()
     paths, raw = notebooks_on_full_mnist(args.only)
-    print(f"# {os.cpu_count()} CPUs; each notebook in a fresh kernel with its own empty model cache")
+    if args.warm_only and not any((ROOT / "data" / "models").glob("*.pt")):
+        raise SystemExit("--warm-only needs the repository's model cache: run `make models` first "
+                         "(otherwise the 'warm' column would time training)")
+    cache = "the repository's model cache (data/models)" if args.warm_only else "its own empty model cache"
+    print(f"# {os.cpu_count()} CPUs; each notebook in a fresh kernel with {cache}")
     print("| notebook | cold (trains its models) | warm (cached models) |")
     print("|---|---|---|")
     for path in paths:

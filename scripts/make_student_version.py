@@ -12,7 +12,7 @@ markers, each on its own line::
     ### END SOLUTION
 
 and the cell carries nbgrader's metadata (``"solution": true``, ``"grade_id": "ex02_1"``),
-so ``nbgrader generate_assignment`` makes the same student version for a course that uses
+so ``nbgrader generate_assignment`` strips the same cells (with its own stub) for a course that uses
 nbgrader. This script needs nothing but Python's standard library: it replaces every
 region (markers included) by one line, at the indentation of its BEGIN marker,
 ``raise NotImplementedError("Exercise 02.1: your code here")``, clears all outputs, and
@@ -81,6 +81,21 @@ def _text(source) -> str:
     return "".join(source) if isinstance(source, list) else source
 
 
+def student_cell(cell, where: str) -> str | None:
+    """Replace the solution regions of one code cell by their stub, in place, and clear its
+    outputs; return its exercise id, or None for a cell without markers (left as it is).
+    ``cell``: a dict as in the .ipynb file or an nbformat node (source a list or a string).
+    Used by ``student_notebook`` and by the site build (docs/book/build.py)."""
+    text = _text(cell["source"])
+    if BEGIN not in text and END not in text:
+        return None
+    ex_id = exercise_id(cell, where)
+    text = strip_solutions(text, ex_id, where)
+    cell["source"] = text.splitlines(keepends=True) if isinstance(cell["source"], list) else text
+    cell["outputs"], cell["execution_count"] = [], None
+    return ex_id
+
+
 def student_notebook(nb: dict, name: str = "notebook") -> tuple[dict, list[str]]:
     """The student version of a notebook (a dict as in the .ipynb file) and its exercise ids."""
     nb = json.loads(json.dumps(nb))  # a deep copy
@@ -93,10 +108,8 @@ def student_notebook(nb: dict, name: str = "notebook") -> tuple[dict, list[str]]
                 raise MarkerError(f"{where}: solution markers belong in code cells, not {cell['cell_type']} cells")
             continue
         cell["outputs"], cell["execution_count"] = [], None
-        if BEGIN in text or END in text:
-            ex_id = exercise_id(cell, where)
-            text = strip_solutions(text, ex_id, where)
-            cell["source"] = text.splitlines(keepends=True)
+        ex_id = student_cell(cell, where)
+        if ex_id is not None:
             ids.append(ex_id)
     return nb, ids
 

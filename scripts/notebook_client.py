@@ -23,6 +23,8 @@ from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
 
 STEP = 1.0  # seconds: the longest a missed reply can go unnoticed
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))  # the lecture's notebooks, in order
 
 
 def _in_short_steps(channel) -> None:

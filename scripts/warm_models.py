@@ -15,19 +15,16 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
 
 import nbformat
-from notebook_client import execute_notebook  # (scripts/ is on sys.path)
-
-ROOT = Path(__file__).resolve().parent.parent
+from notebook_client import NOTEBOOKS, execute_notebook  # (scripts/ is on sys.path)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description="train and cache every model the notebooks use")
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
     args = ap.parse_args()
-    paths = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
+    paths = NOTEBOOKS
     if args.only:
         paths = [p for p in paths if p.name[:2] in args.only]
     for path in paths:

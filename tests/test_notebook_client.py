@@ -1,14 +1,11 @@
 """scripts/notebook_client.py: the reply is awaited in short steps, with the same timeout contract."""
 
 import asyncio
-import sys
-from pathlib import Path
 from queue import Empty
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
-import notebook_client  # noqa: E402
+import notebook_client  # scripts/ is on pytest's pythonpath (pyproject.toml)
 
 
 class FakeChannel:

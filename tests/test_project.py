@@ -188,11 +188,17 @@ def test_make_removes_a_venv_without_pip_and_says_why(tmp_path):
 
 
 def test_a_non_editable_install_carries_the_bundled_sample(tmp_path):
-    """pip install . (not -e): the sample must travel inside the wheel."""
+    """pip install . (not -e): the sample must travel inside the wheel. Built from a copy of the
+    package's files, so that the build leaves nothing in the checkout (setuptools writes build/)."""
+    import shutil
     import zipfile
 
-    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
+    src, dist = tmp_path / "src", tmp_path / "dist"
+    shutil.copytree(ROOT / "aehelpers", src / "aehelpers", ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy(ROOT / name, src / name)
+    run = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(src)],
                          capture_output=True, text=True, timeout=600)
     assert run.returncode == 0, run.stderr
-    wheel = next(tmp_path.glob("aehelpers-*.whl"))
+    wheel = next(dist.glob("aehelpers-*.whl"))
     assert "aehelpers/mnist-sample.npz" in zipfile.ZipFile(wheel).namelist()

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 import aehelpers as ae
+from aehelpers import stacked
 from aehelpers.stacked import fit_together, trained_together
 from aehelpers.superres import Upsampler
 
@@ -68,18 +69,20 @@ def test_upsampler_forward_is_its_block_means_through_the_network(digits):
     assert torch.allclose(m(x[:10]), m.upsample(low), atol=1e-6)
 
 
-def test_trained_together_caches_and_returns_losses(fresh_data):
+def test_trained_together_caches_and_returns_losses(fresh_data, monkeypatch):
     fresh_data("sample")
     x, y = ae.load_mnist(train=True)
-    calls = []
+    trainings = []
+    fit = stacked.fit_together
+    monkeypatch.setattr(stacked, "fit_together", lambda *a, **k: trainings.append(1) or fit(*a, **k))
 
     def build():
-        calls.append(1)
         return [ae.Autoencoder(784, 3), ae.Autoencoder(784, 3)]
 
     kw = dict(seed=1, epochs=2, progress=False)
     first = trained_together("pair", {"left_out": [0, 1]}, build, x, [y != 0, y != 1], **kw)
     second = trained_together("pair", {"left_out": [0, 1]}, build, x, [y != 0, y != 1], **kw)
+    assert len(trainings) == 1, "the second call loads the cached models instead of training them"
     assert len(first) == 2 and all(len(m.losses) == 2 for m in first)
     assert [m.losses for m in first] == [m.losses for m in second]
     assert _max_diff(first[0], second[0]) == 0 and _max_diff(first[0], first[1]) > 0

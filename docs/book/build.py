@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import html.parser
-import importlib.util
 import os
 import re
 import shutil
@@ -44,7 +43,7 @@ from urllib.parse import unquote, urlparse
 import nbformat
 
 ROOT = Path(__file__).resolve().parents[2]
-sys.path.insert(0, str(ROOT / "scripts"))  # scripts/notebook_client.py
+sys.path.insert(0, str(ROOT / "scripts"))  # notebook_client, make_student_version
 HERE = Path(__file__).resolve().parent
 MATHJAX_CACHE = ROOT / "build" / "mathjax"
 MATHJAX_FILE = "tex-svg-full.js"  # conf.py's mathjax_path names the same file
@@ -53,10 +52,7 @@ MATHJAX_PACKAGE = "mathjax@3"
 # The student version comes from scripts/make_student_version.py (standard library only), so
 # the site shows exactly what students get: its markers (BEGIN, END), exercise_id and
 # strip_solutions, which raises its MarkerError for malformed regions.
-_spec = importlib.util.spec_from_file_location("make_student_version",
-                                               ROOT / "scripts" / "make_student_version.py")
-student = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(student)
+import make_student_version as student  # noqa: E402
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -160,11 +156,7 @@ def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path =
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
-        if student.BEGIN in cell.source or student.END in cell.source:
-            where = f"{name}, cell {index}"
-            cell.source = student.strip_solutions(cell.source, student.exercise_id(cell, where), where)
-            cell.outputs = []
-            cell.execution_count = None
+        student.student_cell(cell, f"{name}, cell {index}")
         kept = []
         for out in cell.get("outputs", []):
             widget = out.get("data", {}).pop(WIDGET_MIME, None)

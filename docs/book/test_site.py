@@ -18,12 +18,12 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_client import NOTEBOOKS  # scripts/ is on pytest's pythonpath (pyproject.toml)
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "build" / "book"
 HTML = OUT / "html"
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--no-first-run", "--disable-sync"]

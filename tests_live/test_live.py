@@ -1,10 +1,12 @@
-"""Presentation mode, checked by rendering: every figure of every notebook, in both modes.
+"""Safe to present live: every cell runs again after "Run All", and every figure is readable.
 
-Each notebook is executed twice in a fresh kernel, as written (``PRESENTATION = False``) and
-with its setup cell switched to ``PRESENTATION = True``. A hidden first cell wraps
-``plt.show`` so that every figure is measured just before it is shown: its size in pixels and
-every piece of text on it (its font size in pixels, and its box on the canvas). The test
-fails when, in presentation mode,
+A presenter runs a notebook with ``PRESENTATION = True``, then re-runs cells in front of a class.
+Each notebook is executed twice in a fresh kernel, as written (``PRESENTATION = False``) and with
+its setup cell switched to ``PRESENTATION = True``; the second run then executes every code cell
+a second time, in order, in the same kernel (``test_every_cell_runs_again_after_run_all``). A
+hidden first cell wraps ``plt.show`` so that every figure is measured just before it is shown:
+its size in pixels and every piece of text on it (its font size in pixels, and its box on the
+canvas). ``test_presentation_mode_makes_every_figure_readable`` fails when, in presentation mode,
 
 * any text is smaller than ``MIN_TEXT_PX`` pixels once the figure is fitted into a notebook
   column ``COLUMN_PX`` pixels wide (JupyterLab shrinks a wider image, and its text with it);
@@ -13,20 +15,21 @@ fails when, in presentation mode,
 * a figure's smallest text is not larger than in the normal mode.
 
 Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures of both modes for a look by eye
-(``<dir>/<notebook>/<mode>-<n>.png``). Like ``test_rerun.py`` it runs after the notebooks
-themselves, on a warm model cache.
+(``<dir>/<notebook>/<mode>/<n>.png``). It runs after the notebooks themselves (pyproject's
+testpaths: tests, notebooks, tests_live, docs/book), on a warm model cache: seconds per run.
 """
 
+import functools
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_client import execute_notebook
+from nbclient.exceptions import CellExecutionError
+from notebook_client import NOTEBOOKS, running_kernel
 
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))
 COLUMN_PX = 1100   # a notebook column on a 1920-pixel projector, file browser closed
 MIN_TEXT_PX = 16   # smallest text height, in screen pixels, readable from the back of a hall
 SETUP = "PRESENTATION = False"
@@ -34,7 +37,6 @@ SETUP = "PRESENTATION = False"
 # Runs in the kernel before the notebook: measure each figure when it is shown.
 RECORDER = r'''
 import json as _json, os as _os
-import matplotlib as _mpl
 import matplotlib.pyplot as _plt
 from matplotlib.text import Text as _Text
 
@@ -76,14 +78,47 @@ _plt.show = _measure_and_show
 '''
 
 
-def _render(path: Path, presentation: bool, record: Path, save: str) -> list[dict]:
-    """Execute the notebook in ``presentation`` mode; return one record per figure shown."""
+def _render(path: Path, presentation: bool, record: Path, save: str, rerun: bool = False):
+    """Execute the notebook in ``presentation`` mode: one record per figure shown, and, with
+    ``rerun``, why a cell failed when every code cell ran a second time (None if none did)."""
     nb = nbformat.read(path, as_version=4)
-    setup = next(c for c in nb.cells if c.cell_type == "code" and SETUP in c.source)
+    setup = next((c for c in nb.cells if c.cell_type == "code" and SETUP in c.source), None)
+    assert setup is not None, f"{path.name} has no setup cell with {SETUP!r}: presentation mode cannot be switched on"
     setup.source = setup.source.replace(SETUP, f"PRESENTATION = {presentation}")
     nb.cells.insert(0, nbformat.v4.new_code_cell(RECORDER.format(record=str(record), save=save)))
-    execute_notebook(nb, path.parent)
-    return [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+    code = [(i, cell) for i, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+    with running_kernel(nb, path.parent) as client:
+        for i, cell in code:  # Run All
+            client.execute_cell(cell, i)
+        figures = [json.loads(line) for line in record.read_text().splitlines()] if record.exists() else []
+        for i, cell in code[1:] if rerun else []:  # ... then each cell once more (not the recorder)
+            try:
+                client.execute_cell(cell, i)
+            except CellExecutionError as err:
+                first = cell.source.splitlines()[0] if cell.source else ""
+                return figures, f"cell {i - 1} ({first!r}) fails when run a second time after Run All:\n{err}"
+    return figures, None
+
+
+@functools.cache
+def _runs(path: Path) -> tuple[list[dict], list[dict], str | None]:
+    """Both runs of a notebook, once for both tests: (normal figures, presentation figures,
+    the re-run failure of the presentation run or None)."""
+    keep, scratch = os.environ.get("AEHELPERS_FIGURES_DIR"), Path(tempfile.mkdtemp(prefix="aehelpers-live-"))
+    out = {}
+    for mode in ("normal", "presentation"):
+        save = Path(keep) / path.stem / mode if keep else None
+        if save:
+            save.mkdir(parents=True, exist_ok=True)
+        out[mode] = _render(path, mode == "presentation", scratch / f"{mode}.jsonl", str(save or ""),
+                            rerun=mode == "presentation")
+    return out["normal"][0], out["presentation"][0], out["presentation"][1]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_every_cell_runs_again_after_run_all(path):
+    failure = _runs(path)[2]
+    assert failure is None, f"{path.name}: {failure}"
 
 
 GAP_PX = 2  # texts closer than this read as one ("latentdeep AE")
@@ -109,16 +144,8 @@ def _smallest_on_screen(fig: dict) -> float:
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_presentation_mode_makes_every_figure_readable(path, tmp_path):
-    keep = os.environ.get("AEHELPERS_FIGURES_DIR")
-    figures = {}
-    for presentation in (False, True):
-        mode = "presentation" if presentation else "normal"
-        save = Path(keep) / path.stem / mode if keep else None
-        if save:
-            save.mkdir(parents=True, exist_ok=True)
-        figures[mode] = _render(path, presentation, tmp_path / f"{mode}.jsonl", str(save) if save else "")
-    normal, large = figures["normal"], figures["presentation"]
+def test_presentation_mode_makes_every_figure_readable(path):
+    normal, large, _ = _runs(path)
     assert large, f"{path.name} showed no figure"
     assert len(large) == len(normal), "the two modes show different numbers of figures"
     problems = []
@@ -130,7 +157,7 @@ def test_presentation_mode_makes_every_figure_readable(path, tmp_path):
         if smallest < MIN_TEXT_PX:
             problems.append(f"figure {n}: smallest text {smallest:.1f} px on screen in presentation mode "
                             f"(figure {big_fig['width']:.0f} px wide), want >= {MIN_TEXT_PX}")
-        if smallest <= _smallest_on_screen(small_fig):
+        if big_fig["texts"] and smallest <= _smallest_on_screen(small_fig):
             problems.append(f"figure {n}: presentation mode does not enlarge its smallest text "
                             f"({smallest:.1f} px vs {_smallest_on_screen(small_fig):.1f} px)")
     assert not problems, f"{path.name}:\n" + "\n".join(problems)

@@ -1,6 +1,0 @@
-"""tests_live executes whole notebooks through scripts/notebook_client.py."""
-
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "scripts"))
