@@ -21,7 +21,8 @@ import torch
 from torch import nn
 
 from .data import data_dir, data_source, load_mnist
-from .model import Autoencoder
+from .model import Autoencoder, check_model
+from .noise import dropout_corruption
 from .training import fit
 
 __all__ = ["cached_model", "trained_autoencoder", "model_path"]
@@ -87,7 +88,7 @@ def cached_model(name: str, config: dict, build: Callable[[], nn.Module],
     makes the untrained model (initialised under ``torch.manual_seed(seed)``
     without touching the global RNG); ``train(model)`` trains it in place and
     returns the per-epoch losses. The result is on the CPU in eval mode, with the
-    losses in ``model.losses``.
+    losses in ``model.losses``. Notebooks 01-07.
     """
     if not isinstance(config, dict):
         raise TypeError(f"config must be a dict of the settings that change the weights, got {type(config).__name__}")
@@ -100,7 +101,7 @@ def cached_model(name: str, config: dict, build: Callable[[], nn.Module],
             torch.manual_seed(seed)
             return build()
 
-    model = fresh()
+    model = check_model(fresh(), "build()")
     losses = None if os.environ.get("AEHELPERS_RETRAIN") == "1" else _try_load(path, key, model)
     if losses is None:
         model = fresh()  # a load that failed half-way may have left some cached tensors behind
@@ -119,7 +120,8 @@ def trained_autoencoder(d: int = 30, denoise: bool = False, epochs: int = 20, se
     """The lecture's 784 -> d -> 784 tanh autoencoder trained on MNIST (cached).
 
     ``denoise=True`` trains the denoising AE (dropout-mask noise of rate ``p``).
-    ``hidden`` adds tanh layers (a deeper AE). Trained with ``fit`` on the training
+    ``hidden`` adds tanh layers (a deeper AE). Trained with ``fit`` (``ae.dropout_corruption(p)``
+    for the denoiser) on the training
     split the first time, loaded from ``data/models/`` afterwards. Returns the
     model on the CPU in eval mode; ``model.losses`` holds the per-epoch losses.
     Used by notebooks 01-05.
@@ -132,7 +134,7 @@ def trained_autoencoder(d: int = 30, denoise: bool = False, epochs: int = 20, se
         if progress:
             print(f"Training the {what}autoencoder d={d} ({epochs} epochs); cached for later runs.")
         return fit(model, load_mnist(train=True)[0], epochs=epochs, batch_size=batch_size, lr=lr,
-                   denoise=denoise, p=p, seed=seed, progress=progress)
+                   corrupt=dropout_corruption(p) if denoise else None, seed=seed, progress=progress)
 
     return cached_model("autoencoder", config, lambda: Autoencoder(784, d, hidden=tuple(hidden)),
                         train, seed=seed)

@@ -23,7 +23,7 @@ import math
 import numpy as np
 import torch
 
-from ._checks import check_digits, check_positive_int
+from .checks import check_digits, check_positive_int
 from .data import normalize
 
 __all__ = ["code_range", "quantise", "dequantise", "code_bytes", "opencv_codec", "rate_at_psnr",

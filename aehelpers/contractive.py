@@ -8,41 +8,23 @@ the gradient of the hidden representation with respect to the input, the Jacobia
     ||J||_F^2 = sum_j (1 - h_j^2)^2 ||w_j||^2
 
 costs one extra (N, d) x (d,) product per batch instead of d backward passes.
-``contractive_penalty`` computes it; ``encoder_jacobian`` is the slow reference with
-``torch.autograd.functional.jacobian``; ``sensitivity`` measures ``||J u||`` along
-chosen directions ``u`` (any encoder); ``fit_regularised`` trains with the
-lecture's five steps, Adam, MSE, plus the penalty and/or Gaussian input noise (a
-denoiser for 2-D points). Used by notebook 06.
+``contractive_penalty`` computes it (``ae.fit(..., penalty=lambda m, x: lam *
+ae.contractive_penalty(m, x))`` trains a contractive autoencoder); ``encoder_jacobian`` is
+the slow reference with ``torch.autograd.functional.jacobian``; ``sensitivity`` measures
+``||J u||`` along chosen directions ``u`` (any encoder). Used by notebook 06.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
-from . import runtime
-from ._checks import check_digits, check_flag, check_positive_int, check_positive_real
-from .training import TrainingDivergedError, _generator, batches
+from .checks import check_digits, check_tanh_encoder
+from .model import check_model
 
-__all__ = ["contractive_penalty", "encoder_jacobian", "sensitivity", "fit_regularised"]
+__all__ = ["contractive_penalty", "encoder_jacobian", "sensitivity"]
 
 _REDUCTIONS = ("mean", "sum", "none")
-
-
-def _tanh_encoder_layer(model: nn.Module) -> nn.Linear:
-    """The Linear layer of ``model.encoder`` if it is exactly Linear + Tanh; a TypeError otherwise."""
-    encoder = getattr(model, "encoder", None)
-    layers = list(encoder) if isinstance(encoder, nn.Sequential) else None
-    if not (layers is not None and len(layers) == 2 and isinstance(layers[0], nn.Linear)
-            and isinstance(layers[1], nn.Tanh)):
-        got = type(model).__name__ if encoder is None else repr(encoder).replace("\n", " ")
-        raise TypeError("contractive_penalty needs the lecture's encoder: model.encoder = "
-                        "nn.Sequential(nn.Linear(n, d), nn.Tanh()), as in ae.Autoencoder(n, d) without "
-                        f"hidden layers; got {got}. For other encoders use ae.encoder_jacobian.")
-    return layers[0]
 
 
 def contractive_penalty(model: nn.Module, x: torch.Tensor, reduction: str = "mean") -> torch.Tensor:
@@ -57,8 +39,8 @@ def contractive_penalty(model: nn.Module, x: torch.Tensor, reduction: str = "mea
     """
     if reduction not in _REDUCTIONS:
         raise ValueError(f"reduction must be one of {_REDUCTIONS}, got {reduction!r}")
-    linear = _tanh_encoder_layer(model)
-    check_digits(x, "x", n=linear.in_features, expected_by="the encoder")
+    linear = check_tanh_encoder(model, "contractive_penalty (for other encoders use ae.encoder_jacobian)")
+    check_digits(x, "x", n=linear.in_features, expected_by="the encoder", finite=False)  # no sync: fit calls it
     h = torch.tanh(nn.functional.linear(x, linear.weight, linear.bias))
     per_input = (1 - h * h).square() @ linear.weight.square().sum(dim=1)
     if reduction == "none":
@@ -75,7 +57,7 @@ def encoder_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     """
     from torch.autograd.functional import jacobian
 
-    check_digits(x, "x")
+    check_digits(x, "x", n=check_model(model).n, expected_by="the model")
     params = list(model.parameters())
     dev = params[0].device if params else x.device
     return torch.stack([jacobian(model.encode, xi.to(dev)).cpu() for xi in x])
@@ -90,7 +72,7 @@ def sensitivity(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) -> 
     """
     from torch.autograd.functional import jvp
 
-    check_digits(x, "x")
+    check_digits(x, "x", n=check_model(model).n, expected_by="the model")
     check_digits(directions, "directions", n=x.shape[1], expected_by="x")
     if directions.shape != x.shape:
         raise ValueError(f"directions must have the shape of x {tuple(x.shape)}, got {tuple(directions.shape)}")
@@ -107,62 +89,3 @@ def sensitivity(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) -> 
     finally:
         model.train(was_training)
     return moved.norm(dim=1).detach().cpu()
-
-
-def fit_regularised(model: nn.Module, data: torch.Tensor, *, lam: float = 0.0, noise: float = 0.0,
-                    epochs: int = 20, batch_size: int = 256, lr: float = 1e-3, seed: int = 0,
-                    progress: bool = True, device: torch.device | str | None = None) -> list[float]:
-    """Train ``model`` to reconstruct ``data`` with the lecture's five steps, plus two options.
-
-    Loss per batch: ``MSE(model(x), clean) + lam * contractive_penalty(model, x)``, where
-    ``x = clean + noise * N(0, 1)`` (fresh Gaussian noise every batch: a denoiser, as on
-    the lecture's 2-D toy) or ``x = clean`` when ``noise = 0``. ``lam > 0`` needs the
-    lecture's one-layer tanh encoder (see ``contractive_penalty``). Otherwise the recipe
-    of ``ae.fit``: ``torch.optim.Adam(lr)``, shuffled batches of ``batch_size`` from a
-    generator seeded with ``seed``, each through ``output = model(x)``, ``loss``,
-    ``zero_grad``, ``backward``, ``step``. ``data``: float (N, n), in (-1, 1) for a tanh
-    output. Returns the mean loss of each epoch (reconstruction + penalty); the model is
-    trained in place on ``device`` (default ``ae.device()``) and left there in eval mode.
-    """
-    check_digits(data, "data", n=getattr(model, "n", None), expected_by="the model")
-    lam = check_positive_real(lam, "lam (the weight of the contractive penalty)", allow_zero=True)
-    noise = check_positive_real(noise, "noise (the standard deviation of the input noise)", allow_zero=True)
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    lr = check_positive_real(lr, "lr")
-    seed = check_positive_int(seed, "seed", allow_zero=True)
-    progress = check_flag(progress, "progress")
-    if lam > 0:
-        _tanh_encoder_layer(model)  # refuse an encoder the penalty cannot handle before training
-    dev = torch.device(device) if device is not None else runtime.device()
-    model.to(dev).train()
-    clean_all = data.to(dev)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    gen = _generator(dev, seed)  # the generator fit shuffles with
-    criterion = nn.MSELoss()
-    losses: list[float] = []
-    bar = tqdm(range(epochs), desc="training", unit="epoch", disable=not progress)
-    for epoch in bar:
-        total = 0.0
-        for idx in batches(len(clean_all), batch_size, gen):
-            clean = clean_all.index_select(0, idx.to(dev))  # a shuffled batch (faster than clean_all[idx])
-            if noise:
-                x = clean + noise * torch.randn(clean.shape, generator=gen, device=gen.device).to(dev)
-            else:
-                x = clean
-            output = model(x)                                   # 1. forward
-            loss = criterion(output, clean)                     # 2. loss against the clean input ...
-            if lam:
-                loss = loss + lam * contractive_penalty(model, x)  # ... plus the contraction
-            optimizer.zero_grad()                               # 3. clear old gradients
-            loss.backward()                                     # 4. backpropagate
-            optimizer.step()                                    # 5. update the weights
-            total += loss.item() * len(idx)
-        mean = total / len(clean_all)
-        if not math.isfinite(mean):
-            raise TrainingDivergedError(f"the training loss became {mean} in epoch {epoch + 1}: "
-                                        f"try a smaller learning rate (lr={lr}) or penalty (lam={lam})")
-        losses.append(mean)
-        bar.set_postfix(loss=f"{mean:.4f}")
-    model.eval()
-    return losses

@@ -1,17 +1,19 @@
-"""Inpainting: filling in missing pixels, by the denoiser, by OpenCV, by energy minimisation.
+"""Inpainting: filling in missing pixels, by OpenCV and by keeping what is known.
 
 The lecture ends by comparing its denoising autoencoder with OpenCV's two classical
-inpainting methods (Telea's fast marching and Navier-Stokes, fig 24-27). OpenCV
-works on uint8 images and wants a uint8 mask that is non-zero where pixels are
-missing; the digits here are float32 in [-1, 1] and the corruption is the dropout
-mask ``noise`` (0 = dropped, ``1 / (1 - p)`` = kept). This module does that
-conversion explicitly and correctly for any drop rate, runs OpenCV over a batch,
-and adds the energy-minimisation inpainter the lecture describes for fig 11
-(search the decoder's output space for the image closest to the known pixels).
+inpainting methods (Telea's fast marching and Navier-Stokes, fig 24-27). OpenCV works on
+uint8 images and wants a uint8 mask that is non-zero where pixels are missing; the digits
+here are float32 in [-1, 1] and the corruption is the dropout mask ``noise`` (0 = dropped,
+``1 / (1 - p)`` = kept). This module does that conversion explicitly and correctly for any
+drop rate (``to_opencv``; the lecture's own, right at p = 0.5 only, is
+``lecture_opencv_inputs``) and runs OpenCV over a batch (``opencv_inpaint``).
+``fill_missing`` keeps the known pixels of any whole-image repair; ``square_mask`` is a
+structured hole. Inpainting by energy minimisation is in ``energy``; notebook 05's
+comparison of every method in ``inpainting_comparison``.
 
-Conventions: images are (N, 784) float tensors in [-1, 1]; ``missing`` masks are
-bool tensors of the same shape, True where a pixel is unknown (``ae.dropped(noise)``).
-Used by notebook 05. ``cv2`` is imported only when OpenCV is actually called.
+Conventions: images are (N, 784) float tensors in [-1, 1]; ``missing`` masks are bool
+tensors of the same shape, True where a pixel is unknown (``ae.dropped(noise)``). Used by
+notebook 05. ``cv2`` is imported only when OpenCV is actually called.
 """
 
 from __future__ import annotations
@@ -21,47 +23,24 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import torch
-from torch import nn
 
-from ._checks import check_digits, check_mask, check_noise, check_positive_int, check_positive_real
-from .data import load_mnist, normalize
-from .metrics import masked_mse, psnr_of_mse
-from .model import encode, reconstruct
+from .checks import check_digits, check_mask, check_noise, check_positive_int
+from .data import normalize
 
-__all__ = [
-    "OPENCV_METHODS",
-    "INPAINTERS",
-    "lecture_opencv_inputs",
-    "to_opencv",
-    "from_opencv",
-    "opencv_inpaint",
-    "fill_missing",
-    "square_mask",
-    "energy_inpaint",
-    "start_codes",
-    "compare_inpainters",
-    "inpainting_rows",
-    "inpainting_scores",
-]
+__all__ = ["OPENCV_METHODS", "lecture_opencv_inputs", "to_opencv", "from_opencv", "opencv_inpaint",
+           "fill_missing", "square_mask", "check_images"]
 
 #: The two OpenCV inpainting methods by the names ``opencv_inpaint`` accepts.
 OPENCV_METHODS = ("telea", "ns")
 
 _GREY = 128  # uint8 value written under the mask: mid-grey, i.e. 0 in [-1, 1]
 
-#: Display names of the methods ``compare_inpainters`` runs (its keys).
-INPAINTERS = {"denoiser": "denoiser", "energy": "energy min.", "telea": "Telea", "ns": "Navier-Stokes",
-              "mean digit": "mean digit", "grey": "grey (0)"}
 
-
-def _check_images(images: torch.Tensor, name: str = "images") -> None:
+def check_images(images: torch.Tensor, name: str = "images") -> None:
+    """Digits (N, 784) in [-1, 1], as every inpainter needs them (the clean digits, not ``img_bad``)."""
     check_digits(images, name, n=784, unit_range=True, range_hint=(
         ". A corrupted batch img_bad = img * noise holds kept pixels scaled by 1/(1-p) (2 for p = 0.5): "
         "pass the clean digits (or img_bad * (1 - p)) together with the mask ae.dropped(noise)."))
-
-
-def _check_mask(mask, images: torch.Tensor, name: str) -> None:
-    check_mask(mask, name, shape=images.shape, nonempty=False)
 
 
 def lecture_opencv_inputs(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[np.ndarray, np.ndarray]:
@@ -106,7 +85,7 @@ def to_opencv(img_bad: torch.Tensor, noise: torch.Tensor) -> tuple[np.ndarray, n
     check_noise(noise, shape=img_bad.shape)
     kept = noise != 0
     clean = torch.where(kept, img_bad / torch.where(kept, noise, torch.ones_like(noise)), torch.zeros_like(img_bad))
-    _check_images(clean)
+    check_images(clean)
     return _to_uint8(clean, ~kept)
 
 
@@ -139,8 +118,8 @@ def opencv_inpaint(images: torch.Tensor, mask: torch.Tensor, method: str = "tele
         raise ValueError(f"unknown inpainting method {method!r}: use 'telea' (Telea's fast marching) "
                          "or 'ns' (Navier-Stokes)")
     radius = check_positive_int(radius, "radius (pixels)")
-    _check_images(images)
-    _check_mask(mask, images, "mask")
+    check_images(images)
+    check_mask(mask, "mask", shape=images.shape, nonempty=False)
     src, m8 = _to_uint8(images, mask)
     out = np.empty_like(src)
 
@@ -164,7 +143,7 @@ def fill_missing(images: torch.Tensor, fill: torch.Tensor, missing: torch.Tensor
     check_digits(images, "images", n=784)
     if fill.shape != images.shape:
         raise ValueError(f"fill has shape {tuple(fill.shape)}, images {tuple(images.shape)}")
-    _check_mask(missing, images, "missing")
+    check_mask(missing, "missing", shape=images.shape, nonempty=False)
     return torch.where(missing.to(images.device), fill.to(images.device, images.dtype), images)
 
 
@@ -184,160 +163,3 @@ def square_mask(n: int, size: int = 10, top: int = 9, left: int = 9) -> torch.Te
     block = torch.zeros(28, 28, dtype=torch.bool)
     block[top:top + size, left:left + size] = True
     return block.reshape(1, 784).expand(n, 784).clone()
-
-
-def energy_inpaint(model: nn.Module, images: torch.Tensor, known_mask: torch.Tensor, *,
-                   steps: int = 50, lr: float = 0.05, init: torch.Tensor | None = None,
-                   batch_size: int = 10_000, callback=None) -> torch.Tensor:
-    """Inpainting by energy minimisation: the decoder's image closest to the known pixels.
-
-    Keeps ``model.decoder`` frozen and, for every image at once, optimises a code
-    ``z`` so that the energy ``E(z) = sum over known pixels (decode(z) - x)^2`` is
-    minimal (Adam, ``steps`` steps of rate ``lr``); returns ``decode(z)``, the
-    whole decoded image (N, 784) in (-1, 1). Read the missing pixels from it, or use
-    ``fill_missing``. Values of ``images`` outside ``known_mask`` are never used.
-
-    The code is parameterised as ``z = tanh(u)`` so it stays in (-1, 1), the range
-    of the encoder's tanh codes. ``init``: starting codes (N, d) in (-1, 1), e.g.
-    ``model.encode(corrupted)``; default zeros (the centre of the code space).
-    Each image's code only affects its own energy and Adam acts elementwise, so the
-    result does not depend on ``batch_size`` (chunks, to bound memory).
-    ``callback(step, decoded)``, if given, is called before every step and after the
-    last one with the chunk's current decoded images (to watch the optimisation).
-    """
-    _check_images(images)
-    _check_mask(known_mask, images, "known_mask")
-    steps = check_positive_int(steps, "steps", allow_zero=True)
-    lr = check_positive_real(lr, "lr")
-    if not known_mask.any(dim=1).all():
-        raise ValueError("every image needs at least one known pixel (known_mask is all False for some row)")
-    decoder = getattr(model, "decoder", None)
-    if not isinstance(decoder, nn.Sequential) or not isinstance(decoder[0], nn.Linear):
-        raise TypeError("model must have a .decoder starting with a Linear layer, like ae.Autoencoder")
-    dev = next(decoder.parameters()).device
-    d = decoder[0].in_features
-    if init is not None:
-        if init.shape != (len(images), d):
-            raise ValueError(f"init must have shape (N, d) = {(len(images), d)}, got {tuple(init.shape)}")
-        if init.abs().max() >= 1:
-            raise ValueError("init codes must lie strictly inside (-1, 1) (tanh codes)")
-    flags = [p.requires_grad for p in decoder.parameters()]
-    was_training = decoder.training
-    decoder.eval().requires_grad_(False)
-    try:
-        out = []
-        for start in range(0, len(images), batch_size):
-            x = images[start:start + batch_size].to(dev)
-            known = known_mask[start:start + batch_size].to(dev)
-            u0 = (torch.zeros(len(x), d, device=dev) if init is None
-                  else torch.atanh(init[start:start + batch_size].to(dev).float()))
-            u = u0.clone().requires_grad_(True)
-            opt = torch.optim.Adam([u], lr=lr)
-            for step in range(steps):
-                decoded = decoder(torch.tanh(u))
-                if callback is not None:
-                    callback(step, decoded.detach().cpu())
-                loss = ((decoded - x).square() * known).sum()  # the energy: known pixels only
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
-            with torch.no_grad():
-                out.append(decoder(torch.tanh(u)).cpu())
-            if callback is not None:
-                callback(steps, out[-1])
-    finally:
-        for p, f in zip(decoder.parameters(), flags):
-            p.requires_grad_(f)
-        decoder.train(was_training)
-    return torch.cat(out) if out else images.new_empty(0, 784)
-
-
-def start_codes(model: nn.Module, corrupted: torch.Tensor) -> torch.Tensor:
-    """The encoder's codes (N, d) of ``corrupted`` (N, 784), clipped to [-0.999, 0.999].
-
-    ``energy_inpaint``'s starting point in notebook 05: decoding them gives the
-    model's direct output (exactly, unless a code was clipped; the clipping keeps
-    ``atanh`` finite).
-    """
-
-    check_digits(corrupted, "corrupted", n=784)
-    return encode(model, corrupted).clamp(-0.999, 0.999)
-
-
-def compare_inpainters(model: nn.Module, images: torch.Tensor, noise: torch.Tensor, *,
-                       radius: int = 3, energy_steps: int = 50,
-                       methods=("denoiser", "energy", "telea", "ns", "mean digit", "grey")) -> dict:
-    """Every inpainter of notebook 05 on the same corrupted digits: {name: (N, 784) in [-1, 1]}.
-
-    ``images``: the clean digits (N, 784) in [-1, 1]; ``noise``: the dropout-style
-    mask (0 = missing, kept pixels scaled as ``ae.dropout_noise`` does, e.g. 2 for
-    p = 0.5). Methods: ``"denoiser"`` = ``model(images * noise)``, the whole output
-    image; ``"energy"`` = ``energy_inpaint`` with ``model``'s decoder, started from
-    the denoiser's code; ``"telea"``, ``"ns"`` = ``opencv_inpaint`` (radius
-    ``radius``); trivial baselines: ``"mean digit"`` fills the missing pixels with
-    the mean training digit, ``"grey"`` leaves them at 0 (mid-grey, what the
-    corrupted input shows there). Every method but the denoiser and the energy
-    keeps the known pixels; those two output a whole image. Only the denoiser (and
-    the energy's starting code) sees the dropout scaling of the kept pixels.
-    """
-
-    _check_images(images)
-    check_noise(noise, shape=images.shape)
-    unknown = [m for m in methods if m not in INPAINTERS]
-    if unknown:
-        raise ValueError(f"unknown method(s) {unknown}: choose from {', '.join(INPAINTERS)}")
-    missing = noise == 0
-    corrupted = images * noise
-    out = {}
-    for m in methods:
-        if m == "denoiser":
-            out[m] = reconstruct(model, corrupted)
-        elif m == "energy":
-            out[m] = energy_inpaint(model, images, ~missing, steps=energy_steps,
-                                    init=start_codes(model, corrupted))
-        elif m in OPENCV_METHODS:
-            out[m] = opencv_inpaint(images, missing, m, radius)
-        elif m == "mean digit":
-            mean = load_mnist(train=True)[0].mean(0).expand_as(images)
-            out[m] = fill_missing(images, mean, missing)
-        else:
-            out[m] = fill_missing(images, torch.zeros_like(images), missing)
-    return out
-
-
-def inpainting_rows(images: torch.Tensor, missing: torch.Tensor, outputs: dict) -> dict:
-    """Rows for ``ae.show_rows``: mask, corrupted, original, then every output (all (N, 784)).
-
-    The "mask" row is white (+1) where a pixel is missing and black (-1) where it is
-    known; the "corrupted" row shows the missing pixels as mid-grey 0. ``outputs``:
-    {method: (N, 784)} as ``compare_inpainters`` returns (keys are shown through
-    ``INPAINTERS``). Everything is in [-1, 1], for ``vmin=-1, vmax=1``.
-    """
-    _check_images(images)
-    _check_mask(missing, images, "missing")
-    rows = {"mask": missing.float() * 2 - 1,
-            "corrupted": fill_missing(images, torch.zeros_like(images), missing),
-            "original": images}
-    for name, out in outputs.items():
-        if out.shape != images.shape:
-            raise ValueError(f"output {name!r} has shape {tuple(out.shape)}, images {tuple(images.shape)}")
-        rows[INPAINTERS.get(name, name)] = out
-    return rows
-
-
-def inpainting_scores(outputs: dict, images: torch.Tensor, missing: torch.Tensor) -> dict:
-    """MSE and PSNR of every output, on the missing pixels and on the whole image.
-
-    ``outputs``: {name: (N, 784) in [-1, 1]}; ``images``: the clean digits;
-    ``missing``: bool (N, 784). Returns {name: {"mse missing", "psnr missing",
-    "mse whole", "psnr whole"}}; MSE in [0, 1] intensity units (the [-1, 1] MSE / 4),
-    PSNR in dB (``ae.psnr``: intensities in [0, 1]).
-    """
-
-    _check_mask(missing, images, "missing")
-    scores = {}
-    for name, out in outputs.items():
-        on_missing, whole = masked_mse(out, images, missing) / 4, masked_mse(out, images) / 4
-        scores[name] = {"mse missing": on_missing, "psnr missing": psnr_of_mse(on_missing),
-                        "mse whole": whole, "psnr whole": psnr_of_mse(whole)}
-    return scores

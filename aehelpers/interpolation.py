@@ -25,8 +25,8 @@ from typing import Mapping
 import torch
 from torch import nn
 
-from ._checks import check_autoencoder, check_digits, check_positive_int
-from .model import decode, encode, reconstruct
+from .checks import check_digits, check_positive_int
+from .model import check_model, decode, encode, reconstruct
 from .plotting import show_images
 
 __all__ = ["alphas", "interpolate", "random_pairs", "nearest_neighbour",
@@ -98,8 +98,8 @@ def interpolate(a: torch.Tensor, b: torch.Tensor, steps=11, space: str = "pixel"
         lo, hi = a2.float().cpu(), b2.float().cpu()
         w = w.to(lo.dtype)
     else:
-        check_autoencoder(model, why=" for space='latent'")
-        check_digits(a2, "a", n=getattr(model, "n", None), expected_by="the model")
+        check_model(model)
+        check_digits(a2, "a", n=check_model(model).n, expected_by="the model")
         lo, hi = encode(model, a2.float()), encode(model, b2.float())
         w = w.to(lo.dtype)
     # (N, 1, k) and (1, steps, 1) broadcast to (N, steps, k)
@@ -173,7 +173,7 @@ def reconstruction_energy(model: nn.Module, images: torch.Tensor, batch_size: in
     image, i.e. it treats it as lying on the data manifold it learned; returns a CPU
     float32 tensor of shape (N,). Used by notebook 01 to score interpolation paths.
     """
-    check_digits(images, n=getattr(model, "n", None), expected_by="the model", single=True)
+    check_digits(images, n=check_model(model).n, expected_by="the model", single=True)
     x = images if images.ndim == 2 else images[None]
     out = reconstruct(model, x.float(), batch_size=batch_size)
     return (x.float().cpu() - out).square().sum(1)

@@ -16,10 +16,10 @@ import math
 import numpy as np
 import torch
 
-from ._checks import check_digits
+from .checks import check_digits
 from .plotting import mosaic
 
-__all__ = ["outside_mask", "outside_inside_spread", "kernel_mosaic", "show_kernel_grids", "show_kernels"]
+__all__ = ["outside_mask", "outside_inside_spread", "kernel_mosaic", "show_kernel_grids"]
 
 
 def _weight_matrix(weight, n: int = 784) -> torch.Tensor:
@@ -115,15 +115,3 @@ def show_kernel_grids(weights: dict, n: int = 100, ncols: int | None = None, ord
     if suptitle:
         fig.suptitle(suptitle)
     return fig
-
-
-def show_kernels(weight, n: int = 100, ncols: int = 10, title: str = "encoder kernels",
-                 order=None, size: float = 4.0, quantile: float = 1.0):
-    """The encoder kernels of one model: ``show_kernel_grids({title: weight}, ...)``.
-
-    ``weight``: W_h (d, 784); shows its first ``n`` kernels (or those in ``order``)
-    as 28x28 tiles, ``ncols`` to a row, on a diverging colormap symmetric around 0.
-    Returns the figure.
-    """
-    return show_kernel_grids({title: weight}, n=n, ncols=ncols, size=size, quantile=quantile,
-                             order=None if order is None else {title: order})

@@ -16,9 +16,9 @@ parameter of every point, ``curve.at(t)`` the points at given parameters and
 ``curve.tangent(t)`` the unit tangents. ``TwoBranchCurve.distance(points)`` is the
 exact Euclidean distance from any point of the plane to the curve.
 
-Also here: ``grid`` (a regular grid of the plane), ``show_denoising_field`` (arrows
-from inputs to outputs, fig 16, and each input coloured by how far it moved, fig 17)
-and ``spearman`` (rank correlation, in torch). Used by notebook 06.
+Also here: ``grid`` (a regular grid of the plane) and ``show_denoising_field`` (arrows
+from inputs to outputs, fig 16, and each input coloured by how far it moved, fig 17).
+Used by notebook 06.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ import math
 
 import torch
 
-from ._checks import check_positive_int, check_positive_real
+from .checks import check_positive_int, check_positive_real
 
-__all__ = ["TwoBranchCurve", "CurledCurve", "grid", "show_denoising_field", "spearman"]
+__all__ = ["TwoBranchCurve", "CurledCurve", "grid", "show_denoising_field"]
 
 
 def _check_t(t) -> torch.Tensor:
@@ -175,31 +175,6 @@ def grid(steps: int = 21, low: float = -1.0, high: float = 1.0) -> torch.Tensor:
     axis = torch.linspace(low, high, steps)
     gy, gx = torch.meshgrid(axis, axis, indexing="ij")
     return torch.stack([gx.flatten(), gy.flatten()], dim=1)
-
-
-def spearman(a: torch.Tensor, b: torch.Tensor) -> float:
-    """Spearman's rank correlation of two 1-D tensors of equal length, in [-1, 1].
-
-    The Pearson correlation of the ranks; tied values share their average rank
-    (a saturated tanh code can repeat a value exactly). +1: ``b`` grows whenever
-    ``a`` grows (a perfectly monotone correspondence), -1: whenever it shrinks.
-    """
-    ranks = []
-    for name, v in (("a", a), ("b", b)):
-        if not isinstance(v, torch.Tensor) or v.ndim != 1:
-            raise TypeError(f"{name} must be a 1-D tensor, got {getattr(v, 'shape', type(v).__name__)}")
-        if len(v) < 2:
-            raise ValueError(f"{name} needs at least 2 values to rank, got {len(v)}")
-        values, inverse, counts = torch.unique(v.detach().double(), return_inverse=True, return_counts=True)
-        first = torch.cumsum(counts, 0) - counts  # 0-based rank of the first of each run of ties
-        ranks.append((first + (counts - 1) / 2).double()[inverse])
-    if len(ranks[0]) != len(ranks[1]):
-        raise ValueError(f"a and b must have the same length, got {len(a)} and {len(b)}")
-    ra, rb = (r - r.mean() for r in ranks)
-    denom = ra.norm() * rb.norm()
-    if denom == 0:
-        raise ValueError("a or b is constant: a rank correlation needs values that differ")
-    return float(ra @ rb / denom)
 
 
 def show_denoising_field(inputs: torch.Tensor, outputs: torch.Tensor, curve: torch.Tensor | None = None,

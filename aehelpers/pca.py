@@ -7,20 +7,21 @@ squared error projects onto the top-k eigenvectors of the covariance matrix
 ``pca_reconstruct(pca, x, k)`` then slice it, so a sweep over k costs nothing
 extra, and ``pca_error_curve`` gives the error for every k in one pass.
 ``subspace_angles`` compares two subspaces (e.g. an autoencoder's decoder
-columns with the PCA components). Used by notebook 02.
+columns with the PCA components). ``leave_one_out_pcas`` fits one PCA per class on
+every digit but that class, from a single pass over the data (notebook 07's anomaly
+baseline). Used by notebooks 01, 02, 05, 06 and 07.
 """
 
 from __future__ import annotations
 
 import numbers
-
 from dataclasses import dataclass
 
 import torch
 
-from ._checks import check_digits
+from .checks import check_digits, check_labels, check_positive_int
 
-__all__ = ["PCA", "pca_fit", "pca_reconstruct", "pca_error_curve", "subspace_angles"]
+__all__ = ["PCA", "pca_fit", "pca_reconstruct", "pca_error_curve", "subspace_angles", "leave_one_out_pcas"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,7 @@ def pca_fit(images: torch.Tensor, k: int | None = None, chunk: int = 10_000, pre
 def _from_covariance(mean: torch.Tensor, cov: torch.Tensor, k: int) -> PCA:
     """The top ``k`` principal components of a float64 covariance ``cov`` (n, n) around ``mean``:
     eigenvectors by decreasing variance, each signed so that its largest entry is positive.
-    Shared by ``pca_fit`` and ``ae.pca_of_classes`` (notebook 07)."""
+    Shared by ``pca_fit`` and ``leave_one_out_pcas``."""
     n = len(mean)
     eigenvalues, vectors = torch.linalg.eigh(cov)  # ascending
     eigenvalues = eigenvalues.flip(0).clamp_min(0.0)
@@ -164,3 +165,37 @@ def pca_error_curve(pca: PCA, images: torch.Tensor) -> torch.Tensor:
     total = centred.square().sum()
     kept = codes.square().sum(0).cumsum(0)
     return ((total - kept) / centred.numel()).clamp_min(0.0)
+
+
+def leave_one_out_pcas(images: torch.Tensor, labels: torch.Tensor, k: int | None = None,
+                       classes: int = 10, chunk: int = 10_000) -> list[PCA]:
+    """PCA number c (c = 0..classes-1) fitted on every image but those of class c, top ``k`` kept.
+
+    What ``pca_fit(images[labels != c], k)`` gives for each c, from one pass over ``images``
+    (N, n): the sums of x and of x x^T per class (float32 products per chunk, accumulated in
+    float64), from which each union's mean and covariance (divided by N) follow. Notebook 07:
+    the PCA baseline of the anomaly detectors that never saw class c.
+    """
+    x = check_digits(images)
+    classes = check_positive_int(classes, "classes")
+    labels = check_labels(labels, n=len(x), classes=classes)
+    n = x.shape[1]
+    k = n if k is None else k
+    _check_k(k, n)
+    count = torch.bincount(labels, minlength=classes).double()
+    total = torch.zeros(classes, n, dtype=torch.float64)
+    outer = torch.zeros(classes, n, n, dtype=torch.float64)
+    for c in range(classes):
+        xc = x[labels == c]
+        total[c] = xc.double().sum(0)
+        for part in xc.split(chunk):
+            outer[c] += (part.T @ part).double()
+    pcas = []
+    for c in range(classes):
+        others = torch.arange(classes) != c
+        m = float(count[others].sum())
+        if m < 2:
+            raise ValueError(f"PCA needs at least 2 images, all but class {c} hold {int(m)}")
+        mean = total[others].sum(0) / m
+        pcas.append(_from_covariance(mean, outer[others].sum(0) / m - torch.outer(mean, mean), k))
+    return pcas

@@ -2,8 +2,9 @@
 
 ``device()`` picks CUDA, then Apple's MPS, then the CPU (``$AEHELPERS_DEVICE``
 overrides it); ``notebook_seed()`` reads ``$AEHELPERS_SEED`` (default 0), so the same
-notebook can be run on several seeds (``benchmarks/bench_claims.py``). Used by the
-setup cell of every notebook.
+notebook can be run on several seeds (``benchmarks/bench_claims.py``); ``generator(device,
+seed)`` is the seeded random stream ``ae.fit`` shuffles and corrupts with. Used by the setup
+cell of every notebook.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import os
 
 import torch
 
-__all__ = ["device", "notebook_seed"]
+__all__ = ["device", "notebook_seed", "generator"]
 
 
 def device() -> torch.device:
@@ -49,3 +50,13 @@ def notebook_seed() -> int:
     if seed < 0:
         raise ValueError(f"AEHELPERS_SEED={raw!r} is not a seed: use a non-negative integer such as 0, 1 or 2")
     return seed
+
+
+def generator(dev: torch.device, seed: int) -> torch.Generator:
+    """A ``torch.Generator`` on ``dev`` seeded with ``seed`` (on the CPU for a backend without
+    device generators): ``ae.fit``'s batches and corruptions, reproducible seed by seed."""
+    try:
+        g = torch.Generator(device=dev)
+    except RuntimeError:
+        g = torch.Generator()
+    return g.manual_seed(seed)

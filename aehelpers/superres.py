@@ -4,18 +4,17 @@ The lecture's fig 9 up-samples 16 x 16 faces with bicubic interpolation and with
 network, next to the real face. Here the digits are shrunk to ``size x size`` (14 or
 7) by averaging blocks of pixels, and brought back in two ways:
 
-* ``downsample`` / ``upsample_bicubic``: OpenCV's ``cv2.resize`` with ``INTER_AREA``
-  (the mean of each block: with 28 / size an integer, exactly 2x2 or 4x4 averages)
-  and ``INTER_CUBIC`` (bicubic interpolation), digit by digit;
+* ``downsample``: the mean of each 2x2 or 4x4 block (``avg_pool2d``; what OpenCV's
+  ``INTER_AREA`` gives, tested); ``upsample_bicubic``: OpenCV's bicubic interpolation
+  (``cv2.resize`` with ``INTER_CUBIC``), digit by digit;
 * ``Upsampler``: an autoencoder-shaped network, ``size^2 -> hidden -> 784``, a linear
-  layer and a tanh on each side like the lecture's model. Its ``forward`` takes
-  *full-resolution* digits and down-samples them first (the same block means, in
-  torch), so ``ae.fit(upsampler, x_train)`` trains it to give back the full digit
-  from the small one, with the lecture's recipe unchanged, and ``ae.reconstruct``
-  runs it. ``upsampler.upsample(low)`` maps given low-resolution digits.
+  layer and a tanh on each side like the lecture's model. It takes *full-resolution*
+  digits and its encoder sees only their block means, so ``ae.fit(upsampler, x_train)``
+  trains it to give back the full digit from the small one, with the lecture's recipe
+  unchanged, and ``ae.reconstruct`` runs it.
 
 Images are (N, 784) in [-1, 1] at full resolution, (N, size^2) when small. cv2 is
-imported inside the functions. Used by notebook 07.
+imported inside ``upsample_bicubic``. Used by notebook 07.
 """
 
 from __future__ import annotations
@@ -24,12 +23,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from ._checks import check_digits, check_positive_int
+from .cache import cached_model
+from .checks import check_digits, check_labels, check_positive_int
 from .data import load_mnist
-from .stacked import trained_together
+from .model import EncoderDecoder
+from .training import fit
 
-__all__ = ["SIZES", "downsample", "upsample_bicubic", "block_mean", "Upsampler", "skewed_subset",
-           "trained_upsamplers"]
+__all__ = ["SIZES", "downsample", "upsample_bicubic", "Upsampler", "skewed_subset", "trained_upsamplers"]
 
 #: The low resolutions the helpers accept: sizes that divide 28 (whole blocks of pixels).
 SIZES = (14, 7, 4, 2)
@@ -50,14 +50,10 @@ def _side(images: torch.Tensor, name: str) -> int:
 
 
 def downsample(images: torch.Tensor, size: int) -> torch.Tensor:
-    """(N, 784) digits -> (N, size^2): OpenCV ``INTER_AREA``, the mean of each block of pixels."""
-    import cv2
-
+    """(N, 784) digits -> (N, size^2): the mean of each (28 / size) x (28 / size) block of pixels."""
     size = _check_size(size)
-    check_digits(images, "images", n=784, expected_by="downsample (28 x 28 digits)")
-    pixels = images.detach().cpu().float().numpy().reshape(-1, 28, 28)
-    small = np.stack([cv2.resize(p, (size, size), interpolation=cv2.INTER_AREA) for p in pixels])
-    return torch.from_numpy(small.reshape(len(small), -1))
+    check_digits(images, "images", n=784, expected_by="downsample (28 x 28 digits)", finite=False)
+    return nn.functional.avg_pool2d(images.reshape(-1, 1, 28, 28), 28 // size).flatten(1)
 
 
 def upsample_bicubic(low: torch.Tensor, clip: bool = True) -> torch.Tensor:
@@ -78,21 +74,16 @@ def upsample_bicubic(low: torch.Tensor, clip: bool = True) -> torch.Tensor:
     return out.clamp(-1.0, 1.0) if clip else out
 
 
-def block_mean(images: torch.Tensor, size: int) -> torch.Tensor:
-    """``downsample`` in torch (``avg_pool2d``, differentiable, any device): (N, 784) -> (N, size^2)."""
-    size = _check_size(size)
-    factor = 28 // size
-    return nn.functional.avg_pool2d(images.reshape(-1, 1, 28, 28), factor).flatten(1)
-
-
-class Upsampler(nn.Module):
-    """``size^2 -> hidden -> 784``, a Linear + Tanh on each side, fed block means of the digit.
+class Upsampler(EncoderDecoder):
+    """``size^2 -> hidden -> 784``, a Linear + Tanh on each side, fed the block means of a digit.
 
     ``forward(x)``: (N, 784) full digits -> (N, 784) up-sampled from their ``size x size``
     block means (so ``ae.fit(model, x_train)`` trains it to restore the digit and
     ``ae.reconstruct(model, x_test)`` evaluates it). ``upsample(low)``: (N, size^2) -> (N, 784).
     ``n = 784`` (what it takes and gives), ``d = hidden``.
     """
+
+    output_range = (-1.0, 1.0)
 
     def __init__(self, size: int = 14, hidden: int = 100):
         super().__init__()
@@ -101,16 +92,17 @@ class Upsampler(nn.Module):
         self.encoder = nn.Sequential(nn.Linear(size * size, hidden), nn.Tanh())
         self.decoder = nn.Sequential(nn.Linear(hidden, 784), nn.Tanh())
 
-    def encoder_input(self, images: torch.Tensor) -> torch.Tensor:
-        """What the encoder sees of full digits: their block means, (N, size^2)."""
-        return block_mean(images, self.size)
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        """(N, 784) full digits -> codes (N, hidden), from their block means only."""
+        return self.encoder(downsample(x, self.size))
+
+    def decode(self, h: torch.Tensor) -> torch.Tensor:
+        """codes (N, hidden) -> (N, 784) digits in (-1, 1)."""
+        return self.decoder(h)
 
     def upsample(self, low: torch.Tensor) -> torch.Tensor:
         """(N, size^2) small digits -> (N, 784)."""
         return self.decoder(self.encoder(low))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.upsample(self.encoder_input(x))
 
     def extra_repr(self) -> str:
         return f"size={self.size}, hidden={self.d}"
@@ -122,8 +114,7 @@ def skewed_subset(labels: torch.Tensor, rare: int, kept: int, seed: int = 0) -> 
     The ``kept`` digits of the rare class are drawn at random (seeded by ``seed``); a
     class-skewed training set for the lecture's warning about training-set bias (fig 9).
     """
-    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point():
-        raise ValueError("labels must be a 1-D integer tensor of classes, e.g. load_mnist()[1]")
+    check_labels(labels)
     if isinstance(rare, bool) or not isinstance(rare, int) or not (labels == rare).any():
         raise ValueError(f"rare must be a class present in labels, got {rare!r}")
     kept = check_positive_int(kept, "kept", allow_zero=True)
@@ -142,18 +133,21 @@ def trained_upsamplers(hidden: int = 100, rare: int = 4, kept: int = 60, seed: i
 
     ``"14"``: 14 x 14 -> 28 x 28 and ``"7"``: 7 x 7 -> 28 x 28, on all 60,000 digits;
     ``"7 skewed"``: 7 x 7 -> 28 x 28 on a class-skewed set, every digit but only ``kept``
-    of class ``rare`` (``skewed_subset``). Each is ``Upsampler(size, hidden)`` trained as
-    ``ae.fit`` would train it (20 epochs, batches of 256, Adam 1e-3, MSE against the full
-    digit); the three are trained together with ``ae.fit_together`` and cached as one file.
+    of class ``rare`` (``skewed_subset``). Each is ``Upsampler(size, hidden)`` trained by
+    ``ae.fit`` (20 epochs, batches of 256, Adam 1e-3, MSE against the full digit) the first
+    time, then loaded from the cache.
     """
-
     hidden = check_positive_int(hidden, "hidden")
     x, y = load_mnist(train=True)
-    everything = torch.ones_like(y, dtype=torch.bool)
-    subsets = [everything, everything, skewed_subset(y, rare, kept, seed)]
-    message = (f"Training 3 up-samplers together (14x14, 7x7, 7x7 with only {kept} digits of class {rare}); "
-               "cached for later runs.")
-    models = trained_together("upsamplers", {"sizes": [14, 7, 7], "hidden": hidden, "rare": rare, "kept": kept},
-                              lambda: [Upsampler(14, hidden), Upsampler(7, hidden), Upsampler(7, hidden)],
-                              x, subsets, seed=seed, progress=progress, message=message)
-    return dict(zip(["14", "7", "7 skewed"], models))
+    plans = {"14": (14, None), "7": (7, None), "7 skewed": (7, skewed_subset(y, rare, kept, seed))}
+    models = {}
+    for name, (size, subset) in plans.items():
+        def train(model, subset=subset, name=name):
+            if progress:
+                print(f"Training the up-sampler {name} (hidden {hidden}); cached for later runs.")
+            return fit(model, x if subset is None else x[subset], seed=seed, progress=progress)
+
+        config = {"size": size, "hidden": hidden, "epochs": 20, "batch_size": 256, "lr": 1e-3,
+                  "rare": rare if subset is not None else None, "kept": kept if subset is not None else None}
+        models[name] = cached_model("upsampler", config, lambda size=size: Upsampler(size, hidden), train, seed=seed)
+    return models

@@ -9,9 +9,10 @@ constraint,
 
 and ``TiedAutoencoder(n, d, linear=True)`` drops both tanh: ``h = W x + b_h``,
 ``x_hat = W^T h + b_x``, a linear autoencoder whose best weights span the PCA subspace.
-It trains with ``ae.fit`` like ``ae.Autoencoder`` and has the same ``encode`` /
-``decode`` / ``encoder`` interface (its encoder is ``nn.Sequential(nn.Linear, nn.Tanh)``,
-so ``ae.contractive_penalty`` accepts the tanh version). Used by notebook 06.
+It keeps the model contract (``ae.EncoderDecoder``), trains with ``ae.fit`` like
+``ae.Autoencoder``, and its encoder is ``nn.Sequential(nn.Linear, nn.Tanh)``, so
+``ae.contractive_penalty`` accepts the tanh version (a tied contractive autoencoder, as
+Rifai et al. 2011 train it). Used by notebook 06.
 """
 
 from __future__ import annotations
@@ -19,12 +20,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ._checks import check_flag, check_positive_int
+from .checks import check_flag, check_positive_int
+from .model import EncoderDecoder
 
 __all__ = ["TiedAutoencoder"]
 
 
-class TiedAutoencoder(nn.Module):
+class TiedAutoencoder(EncoderDecoder):
     """Encoder ``n -> d`` with weight ``W`` (d, n); the decoder reuses ``W`` transposed.
 
     Parameters: ``W`` and ``b_h`` (in ``encoder[0]``) and the decoder's own bias ``b_x``
@@ -37,7 +39,7 @@ class TiedAutoencoder(nn.Module):
         super().__init__()
         n, d = check_positive_int(n, "n"), check_positive_int(d, "d")
         self.n, self.d, self.linear = n, d, check_flag(linear, "linear")
-        self.output = None if self.linear else "tanh"  # what ae.fit checks the data against
+        self.output_range = None if self.linear else (-1.0, 1.0)  # what ae.fit checks the targets against
         layers = [nn.Linear(n, d)] + ([] if self.linear else [nn.Tanh()])
         self.encoder = nn.Sequential(*layers)
         self.decoder_bias = nn.Parameter(torch.zeros(n))
@@ -55,9 +57,6 @@ class TiedAutoencoder(nn.Module):
         """codes (batch, d) -> (batch, n): ``W^T h + b_x``, through a tanh unless linear."""
         out = nn.functional.linear(h, self.weight.T, self.decoder_bias)
         return out if self.linear else torch.tanh(out)
-
-    def forward(self, x):
-        return self.decode(self.encode(x))
 
     def extra_repr(self) -> str:
         return f"n={self.n}, d={self.d}, linear={self.linear}, decoder = W^T (tied)"

@@ -27,8 +27,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._checks import check_autoencoder, check_digits
-from .model import decode, encode
+from .checks import check_digits
+from .model import check_model, decode, encode
 
 __all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
 
@@ -151,7 +151,7 @@ def latent_direction(model: nn.Module, images: torch.Tensor,
     themselves (N, 784) when they are already computed. Returns a CPU float32 tensor
     of shape (d,), the code size of ``model``.
     """
-    check_autoencoder(model)
+    check_model(model)
     x, _ = _digits(images, "images")
     if isinstance(transform, torch.Tensor):
         moved = transform
@@ -177,7 +177,7 @@ def move_in_latent(model: nn.Module, x: torch.Tensor, direction: torch.Tensor, t
     (``t = 0`` is the plain reconstruction). Returns the decoded digits, same shape
     as ``x``, on the CPU.
     """
-    check_autoencoder(model)
+    check_model(model)
     xs, single = _digits(x)
     if not isinstance(direction, torch.Tensor) or direction.ndim != 1:
         raise ValueError(f"direction must be a 1-D tensor (d,) from latent_direction, got "

@@ -50,5 +50,7 @@ def sample_digits():
 
 
 @pytest.fixture(autouse=True)
-def _seed():
+def _seed_and_cpu(monkeypatch):
+    """Every test starts from the same global seed and trains on the CPU (bitwise reproducible)."""
     torch.manual_seed(0)
+    monkeypatch.setenv("AEHELPERS_DEVICE", "cpu")

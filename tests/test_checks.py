@@ -1,9 +1,9 @@
-"""aehelpers._checks.check_digits: the one input check behind every helper that takes digits."""
+"""aehelpers.checks.check_digits: the one input check behind every helper that takes digits."""
 
 import pytest
 import torch
 
-from aehelpers._checks import check_digits
+from aehelpers.checks import check_digits
 
 
 def test_accepts_digits_and_returns_them():

@@ -54,7 +54,7 @@ def test_full_mnist_matches_torchvision_pipeline(monkeypatch):
 def test_forced_sample(fresh_data):
     fresh_data("sample")
     (xtr, ytr), (xte, yte) = ae.load_mnist(True), ae.load_mnist(False)
-    assert ae.data_source() == "sample"
+    assert data_mod.data_source() == "sample"
     assert xtr.shape == (4000, 784) and xte.shape == (1000, 784)
     assert xtr.min() >= -1 and xtr.max() <= 1 and xtr.dtype == torch.float32
     assert torch.bincount(yte).tolist() == [100] * 10, "class-balanced held-out part"
@@ -69,7 +69,7 @@ def test_offline_falls_back_to_sample_with_one_notice(fresh_data, capsys):
     images, _ = ae.load_mnist()
     ae.load_mnist(train=False)
     out = capsys.readouterr().out
-    assert len(images) == 4000 and ae.data_source() == "sample"
+    assert len(images) == 4000 and data_mod.data_source() == "sample"
     assert out.count("using the bundled sample") == 1
     assert "MNIST/raw" in out, "the notice says how to get the full set"
 
@@ -156,7 +156,7 @@ def test_non_editable_install_keeps_the_sample_and_uses_a_user_folder(monkeypatc
     monkeypatch.delenv("AEHELPERS_DATA", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.setattr(data_mod, "REPO_ROOT", tmp_path / "site-packages")
-    assert ae.data_dir() == tmp_path / "cache" / "aehelpers"
+    assert data_mod.data_dir() == tmp_path / "cache" / "aehelpers"
     assert data_mod.sample_path().parent == Path(data_mod.__file__).resolve().parent, "package data"
 
 
@@ -170,9 +170,9 @@ def test_the_sample_is_declared_as_package_data():
 def test_data_dir_is_the_repository_folder_from_any_cwd(monkeypatch):
     monkeypatch.delenv("AEHELPERS_DATA", raising=False)
     monkeypatch.chdir(data_mod.REPO_ROOT / "notebooks")
-    assert ae.data_dir() == data_mod.REPO_ROOT / "data"
+    assert data_mod.data_dir() == data_mod.REPO_ROOT / "data"
     monkeypatch.setenv("AEHELPERS_DATA", "/tmp/elsewhere")
-    assert ae.data_dir() == Path("/tmp/elsewhere").resolve()
+    assert data_mod.data_dir() == Path("/tmp/elsewhere").resolve()
 
 
 def test_sample_file_is_small_and_committed():

@@ -76,7 +76,7 @@ def test_unknown_id_and_wrong_givens_are_clear_errors():
         check("03.1", lambda *a: None)
     with pytest.raises(TypeError, match="unexpected model"):
         check("02.2", lambda *a: None, model=None)
-    with pytest.raises(TypeError, match="autoencoder"):
+    with pytest.raises(TypeError, match="ae.EncoderDecoder"):
         check("03.1", lambda *a: None, model="not a model")
 
 
@@ -141,12 +141,12 @@ def sample_models():
     x = ae.load_mnist(train=True)[0]
     torch.manual_seed(0)
     model = ae.Autoencoder(784, 30)
-    ae.fit(model, x, epochs=3, progress=False, device="cpu")
+    ae.fit(model, x, epochs=3, progress=False)
     denoiser = ae.Autoencoder(784, 100)
-    ae.fit(denoiser, x, epochs=3, denoise=True, progress=False, device="cpu")
+    ae.fit(denoiser, x, epochs=3, corrupt=ae.dropout_corruption(0.5), progress=False)
     toy_points, _ = ae.TwoBranchCurve().sample(2000, seed=0)  # notebook 06's 2-D toy denoiser, its recipe
     toy = ae.Autoencoder(2, 64, hidden=(64,))
-    ae.fit_regularised(toy, toy_points, noise=0.2, epochs=100, lr=3e-3, progress=False, device="cpu")
+    ae.fit(toy, toy_points, epochs=100, lr=3e-3, corrupt=ae.gaussian_corruption(0.2), progress=False)
     yield {"model": model, "denoiser": denoiser, "toy": toy}
     mp.undo()
     data_mod._resolve.cache_clear(), data_mod._load.cache_clear()
@@ -324,7 +324,7 @@ def test_solutions_of_notebook_07_and_other_correct_answers_pass_their_checks(ca
 def test_the_07_checks_references_agree_with_the_library():
     """07.1 and 07.2 grade against references written independently of ae.roc_auc and
     ae.quantise / ae.dequantise: on every case the checks use, both must give the same answer."""
-    from aehelpers import _exercises_07 as ex
+    from aehelpers.exercises import nb07 as ex
 
     for where, scores, labels in ex._auc_cases(torch.Generator().manual_seed(7)):
         assert abs(ex._reference_auc(scores, labels) - ae.roc_auc(scores, labels)) < 1e-12, where

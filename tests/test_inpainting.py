@@ -148,7 +148,7 @@ def test_energy_inpaint_errors(digits):
         ae.energy_inpaint(model, digits, torch.zeros_like(known))
     with pytest.raises(ValueError, match="init"):
         ae.energy_inpaint(model, digits, known, init=torch.zeros(len(digits), 3))
-    with pytest.raises(TypeError, match="decoder"):
+    with pytest.raises(TypeError, match="ae.EncoderDecoder"):
         ae.energy_inpaint(torch.nn.Linear(784, 784), digits, known)
 
 

@@ -75,7 +75,7 @@ def test_interpolate_bad_arguments(model):
     a, b = _digits(2)
     with pytest.raises(ValueError, match="space"):
         ae.interpolate(a, b, 3, space="both")
-    with pytest.raises(TypeError, match="model must be an autoencoder"):
+    with pytest.raises(TypeError, match="model must be an ae.EncoderDecoder"):
         ae.interpolate(a, b, 3, space="latent")
     with pytest.raises(ValueError, match="model"):
         ae.interpolate(a, b, 3, model=model)

@@ -9,6 +9,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import aehelpers as ae  # noqa: E402
+from aehelpers.kernels import kernel_mosaic  # noqa: E402
 
 
 def _digits():
@@ -71,17 +72,17 @@ def test_spread_errors():
 
 def test_kernel_mosaic_layout():
     w = torch.arange(5, dtype=torch.float32)[:, None].repeat(1, 784)  # kernel k is constant k
-    m = ae.kernel_mosaic(w, n=5, ncols=3, pad=1)
+    m = kernel_mosaic(w, n=5, ncols=3, pad=1)
     assert m.shape == (2 * 29 - 1, 3 * 29 - 1)
     assert m[0, 0] == 0 and m[0, 29] == 1 and m[29, 29] == 4
     assert np.isnan(m[28, 0]) and np.isnan(m[0, 28])  # gaps
     assert np.isnan(m[29, 58])  # unused tile
-    ordered = ae.kernel_mosaic(w, n=2, ncols=2, order=[4, 2])
+    ordered = kernel_mosaic(w, n=2, ncols=2, order=[4, 2])
     assert ordered[0, 0] == 4 and ordered[0, 29] == 2
     with pytest.raises(IndexError):
-        ae.kernel_mosaic(w, order=[7])
+        kernel_mosaic(w, order=[7])
     with pytest.raises(ValueError, match="784"):
-        ae.kernel_mosaic(torch.zeros(3, 10))
+        kernel_mosaic(torch.zeros(3, 10))
 
 
 def test_show_kernel_grids_draws_one_panel_per_model():

@@ -125,34 +125,6 @@ def test_grid_covers_the_square():
         ae.grid(5, 1, -1)
 
 
-# ---------------------------------------------------------------- Spearman
-def test_spearman_is_one_for_any_increasing_map_and_minus_one_for_decreasing():
-    a = torch.randn(200)
-    assert ae.spearman(a, a.exp()) == pytest.approx(1.0)
-    assert ae.spearman(a, -a ** 3) == pytest.approx(-1.0)
-
-
-def test_spearman_matches_the_textbook_formula_and_averages_ties():
-    a = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
-    b = torch.tensor([2.0, 1.0, 4.0, 3.0, 5.0])
-    # no ties: 1 - 6 sum d^2 / (n (n^2 - 1)), with d = (1, -1, 1, -1, 0)
-    assert ae.spearman(a, b) == pytest.approx(1 - 6 * 4 / (5 * 24))
-    # ties share their average rank: b's ranks (1.5, 1.5, 3, 4, 5)
-    tied = torch.tensor([1.0, 1.0, 2.0, 3.0, 4.0])
-    ranks = torch.tensor([1.5, 1.5, 3.0, 4.0, 5.0])
-    expected = torch.corrcoef(torch.stack([a, ranks]))[0, 1]
-    assert ae.spearman(a, tied) == pytest.approx(float(expected))
-
-
-def test_spearman_refuses_bad_input():
-    with pytest.raises(ValueError, match="same length"):
-        ae.spearman(torch.arange(3.0), torch.arange(4.0))
-    with pytest.raises(ValueError, match="constant"):
-        ae.spearman(torch.arange(3.0), torch.ones(3))
-    with pytest.raises(TypeError, match="1-D tensor"):
-        ae.spearman(torch.zeros(3, 2), torch.zeros(3))
-
-
 # ---------------------------------------------------------------- contractive penalty
 def _jacobian_norms(model, x):
     """Reference: ||dh/dx||_F^2 for each input, by torch.autograd.functional.jacobian."""
@@ -211,53 +183,11 @@ def test_sensitivity_is_the_jacobian_times_the_unit_direction():
         ae.sensitivity(model, x, torch.zeros(5, 2))
 
 
-# ---------------------------------------------------------------- training
-def test_fit_regularised_penalty_contracts_and_noise_is_fresh_per_batch():
-    points, _ = ae.TwoBranchCurve().sample(256, seed=0)
-    results = {}
-    for lam in (0.0, 0.1):
-        torch.manual_seed(0)
-        model = ae.Autoencoder(2, 8)
-        losses = ae.fit_regularised(model, points, lam=lam, epochs=30, batch_size=64, lr=1e-2, progress=False,
-                                    device="cpu")
-        assert len(losses) == 30 and losses[-1] < losses[0]
-        results[lam] = ae.contractive_penalty(model, points).item()
-    assert results[0.1] < 0.5 * results[0.0], "the penalty term lowers the Jacobian norm"
-
-    seen = []
-    model = ae.Autoencoder(2, 8)
-    model.register_forward_pre_hook(lambda m, args: seen.append(args[0].detach().clone()))
-    ae.fit_regularised(model, points, noise=0.3, epochs=2, batch_size=256, lr=1e-9, progress=False, device="cpu")
-    assert not torch.equal(seen[0], seen[1]), "a fresh draw of noise every batch"
-    assert 0.25 < float((seen[0] - points[torch.randperm(256)]).std()) < 1.0
-
-
-def test_fit_regularised_is_seeded():
-    points, _ = ae.TwoBranchCurve().sample(128, seed=0)
-    runs = []
-    for _ in range(2):
-        torch.manual_seed(0)
-        runs.append(ae.fit_regularised(ae.Autoencoder(2, 8), points, noise=0.1, lam=0.01, epochs=3,
-                                       batch_size=32, seed=7, progress=False, device="cpu"))
-    assert runs[0] == runs[1]
-
-
-@pytest.mark.parametrize("kwargs, message", [
-    (dict(lam=-0.1), "lam \\(the weight of the contractive penalty\\) must be a finite number >= 0"),
-    (dict(noise=-1.0), "noise \\(the standard deviation of the input noise\\) must be a finite number >= 0"),
-    (dict(epochs=0), "epochs must be a positive int"),
-    (dict(batch_size=-5), "batch_size must be a positive int"),
-])
-def test_fit_regularised_refuses_bad_arguments(kwargs, message):
-    points, _ = ae.TwoBranchCurve().sample(16, seed=0)
-    with pytest.raises(ValueError, match=message):
-        ae.fit_regularised(ae.Autoencoder(2, 4), points, progress=False, device="cpu", **kwargs)
-
-
-def test_fit_regularised_refuses_a_penalty_on_a_deep_encoder_before_training():
+def test_a_penalty_on_a_deep_encoder_is_refused_before_training():
     points, _ = ae.TwoBranchCurve().sample(16, seed=0)
     with pytest.raises(TypeError, match="nn.Sequential\\(nn.Linear\\(n, d\\), nn.Tanh\\(\\)\\)"):
-        ae.fit_regularised(ae.Autoencoder(2, 4, hidden=(8,)), points, lam=0.1, progress=False, device="cpu")
+        ae.fit(ae.Autoencoder(2, 4, hidden=(8,)), points, progress=False,
+               penalty=lambda m, x: ae.contractive_penalty(m, x))
 
 
 # ---------------------------------------------------------------- tied weights
@@ -282,7 +212,7 @@ def test_linear_tied_autoencoder_trained_by_fit_finds_the_pca_subspace():
     data = data + 0.01 * torch.randn(2000, 12, generator=g)
     torch.manual_seed(0)
     model = ae.TiedAutoencoder(12, 2, linear=True)
-    ae.fit(model, data, epochs=60, batch_size=64, lr=1e-2, progress=False, device="cpu")
+    ae.fit(model, data, epochs=60, batch_size=64, lr=1e-2, progress=False)
     assert ae.subspace_angles(model.weight.detach(), basis).max() < 5  # degrees
 
 

@@ -1,5 +1,6 @@
 """aehelpers.metrics and aehelpers.plotting."""
 
+import itertools
 import math
 
 import matplotlib
@@ -9,6 +10,7 @@ import pytest
 import torch
 
 import aehelpers as ae
+from aehelpers.plotting import as_digits
 
 
 def test_masked_mse_and_psnr_known_values():
@@ -125,7 +127,7 @@ def test_show_rows_and_kernels():
     with pytest.raises(ValueError, match="same number"):
         ae.show_rows({"a": noisy, "b": noisy[:3]})
     w = torch.randn(30, 784)
-    fig = ae.show_kernels(w, n=12, ncols=6)
+    fig = ae.show_kernel_grids({"kernels": w}, n=12, ncols=6)
     im = [ax for ax in fig.axes if ax.images][0].images[0]
     lo, hi = im.get_clim()
     assert lo == -hi == pytest.approx(-w[:12].abs().max().item()), "symmetric around 0"
@@ -135,7 +137,7 @@ def test_show_rows_and_kernels():
 @pytest.mark.parametrize("bad", [np.zeros((3, 100)), np.zeros((2, 3, 4, 5))])
 def test_as_digits_rejects_other_shapes(bad):
     with pytest.raises(ValueError, match="784"):
-        ae.as_digits(bad)
+        as_digits(bad)
     with pytest.raises(ValueError, match="titles"):
         ae.show_images(np.zeros((2, 784)), titles=["one"])
 
@@ -179,3 +181,74 @@ def test_interactive_figure_bad_arguments():
         ae.interactive_figure("draw", level=widgets.FloatSlider())
     with pytest.raises(ValueError, match="drew no matplotlib figure"):
         ae.interactive_figure(lambda level: None, level=widgets.FloatSlider())
+
+
+# ---------------------------------------------------------------- ROC AUC
+def test_roc_auc_hand_worked_case():
+    # positives score 0.35 and 0.8, negatives 0.1 and 0.4: of the 4 (positive, negative)
+    # pairs the positive wins 3 (0.35 > 0.1, 0.8 > 0.1, 0.8 > 0.4), loses 1 -> 3/4
+    assert ae.roc_auc(torch.tensor([0.1, 0.4, 0.35, 0.8]), torch.tensor([0, 0, 1, 1])) == 0.75
+
+
+def test_roc_auc_ties_count_one_half():
+    # positives {2, 3}, negatives {1, 2}: wins 2 > 1, 3 > 1, 3 > 2, one tie 2 = 2 -> (3 + 0.5) / 4
+    assert ae.roc_auc(torch.tensor([1.0, 2.0, 2.0, 3.0]), torch.tensor([0, 1, 0, 1])) == 0.875
+    assert ae.roc_auc(torch.full((6,), 0.3), torch.tensor([0, 1, 0, 1, 1, 0])) == 0.5
+
+
+def test_roc_auc_extremes_and_bool_labels():
+    s = torch.arange(6.0)
+    assert ae.roc_auc(s, torch.tensor([0, 0, 0, 1, 1, 1]).bool()) == 1.0
+    assert ae.roc_auc(-s, torch.tensor([0, 0, 0, 1, 1, 1])) == 0.0
+
+
+def test_roc_auc_matches_brute_force_with_many_ties():
+    g = torch.Generator().manual_seed(0)
+    scores = torch.randint(0, 7, (60,), generator=g).float()  # many ties
+    labels = torch.randint(0, 2, (60,), generator=g)
+    pos, neg = scores[labels == 1], scores[labels == 0]
+    pairs = [(1.0 if p > q else 0.5 if p == q else 0.0) for p, q in itertools.product(pos, neg)]
+    assert ae.roc_auc(scores, labels) == pytest.approx(sum(pairs) / len(pairs), abs=1e-12)
+
+
+@pytest.mark.parametrize("scores, labels, error, match", [
+    (torch.rand(4), torch.tensor([0, 1, 0]), ValueError, "of one length"),
+    (torch.rand(4), torch.tensor([1, 1, 1, 1]), ValueError, "single class"),
+    (torch.rand(4), torch.tensor([0, 0, 0, 0]), ValueError, "single class"),
+    (torch.rand(2, 2), torch.tensor([0, 1, 0, 1]), ValueError, "1-D"),
+    (torch.rand(4), torch.tensor([0, 1, 2, 1]), ValueError, "0 \\(normal\\) or 1"),
+    (torch.rand(4), torch.tensor([0.0, 1.0, 0.0, 1.0]), TypeError, "bool or integer"),
+    (torch.tensor([0.1, float("nan"), 0.2, 0.3]), torch.tensor([0, 1, 0, 1]), ValueError, "NaN"),
+    ([0.1, 0.2], [0, 1], TypeError, "torch tensors"),
+])
+def test_roc_auc_refuses_bad_input(scores, labels, error, match):
+    with pytest.raises(error, match=match):
+        ae.roc_auc(scores, labels)
+
+
+# ---------------------------------------------------------------- Spearman
+def test_spearman_is_one_for_any_increasing_map_and_minus_one_for_decreasing():
+    a = torch.randn(200)
+    assert ae.spearman(a, a.exp()) == pytest.approx(1.0)
+    assert ae.spearman(a, -a ** 3) == pytest.approx(-1.0)
+
+
+def test_spearman_matches_the_textbook_formula_and_averages_ties():
+    a = torch.tensor([1.0, 2.0, 3.0, 4.0, 5.0])
+    b = torch.tensor([2.0, 1.0, 4.0, 3.0, 5.0])
+    # no ties: 1 - 6 sum d^2 / (n (n^2 - 1)), with d = (1, -1, 1, -1, 0)
+    assert ae.spearman(a, b) == pytest.approx(1 - 6 * 4 / (5 * 24))
+    # ties share their average rank: b's ranks (1.5, 1.5, 3, 4, 5)
+    tied = torch.tensor([1.0, 1.0, 2.0, 3.0, 4.0])
+    ranks = torch.tensor([1.5, 1.5, 3.0, 4.0, 5.0])
+    expected = torch.corrcoef(torch.stack([a, ranks]))[0, 1]
+    assert ae.spearman(a, tied) == pytest.approx(float(expected))
+
+
+def test_spearman_refuses_bad_input():
+    with pytest.raises(ValueError, match="same length"):
+        ae.spearman(torch.arange(3.0), torch.arange(4.0))
+    with pytest.raises(ValueError, match="constant"):
+        ae.spearman(torch.arange(3.0), torch.ones(3))
+    with pytest.raises(TypeError, match="1-D tensor"):
+        ae.spearman(torch.zeros(3, 2), torch.zeros(3))

@@ -77,16 +77,15 @@ def test_autoencoder_rejects_bad_arguments(kwargs, match):
 
 
 @pytest.mark.parametrize("p", [0.5, 0.1, 0.9])
-def test_training_noise_has_the_dropout_masks_distribution(p):
-    from aehelpers.training import training_noise
-
-    noise = training_noise((1000, 784), p, torch.Generator().manual_seed(0))
+def test_dropout_corruption_has_the_dropout_masks_distribution(p):
+    corrupt = ae.dropout_corruption(p)
+    ones = torch.ones(1000, 784)
+    noise = corrupt(ones, torch.Generator().manual_seed(0))  # the mask itself
     assert noise.dtype == torch.float32 and noise.shape == (1000, 784)
     values = noise.unique()
     assert values[0] == 0 and values[1].item() == pytest.approx(1 / (1 - p), rel=1e-6) and len(values) == 2
     frac = ae.dropped(noise).float().mean().item()
     assert abs(frac - p) < 5 * (p * (1 - p) / noise.numel()) ** 0.5
-    again = training_noise((1000, 784), p, torch.Generator().manual_seed(0))
-    assert torch.equal(noise, again)
+    assert torch.equal(noise, corrupt(ones, torch.Generator().manual_seed(0)))
     with pytest.raises(ValueError, match=r"\[0, 1\)"):
-        training_noise((2, 2), 1.0, torch.Generator())
+        ae.dropout_corruption(1.0)

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 import aehelpers as ae
+from aehelpers.pca import PCA, pca_error_curve
 
 
 def _low_rank(n=400, dim=20, rank=3, seed=0):
@@ -53,7 +54,7 @@ def test_pca_is_the_best_linear_projection():
     best = ae.masked_mse(ae.pca_reconstruct(p, x, 4), x)
     for _ in range(20):
         q = torch.linalg.qr(torch.randn(12, 4, generator=g, dtype=torch.float64))[0].T
-        other = ae.PCA(p.mean, q, torch.ones(4, dtype=torch.float64), p.total_variance)
+        other = PCA(p.mean, q, torch.ones(4, dtype=torch.float64), p.total_variance)
         assert ae.masked_mse(ae.pca_reconstruct(other, x), x) >= best - 1e-6
 
 
@@ -107,7 +108,7 @@ def test_error_curve_matches_reconstruction():
     g = torch.Generator().manual_seed(2)
     train, test = torch.randn(200, 10, generator=g), torch.randn(50, 10, generator=g)
     p = ae.pca_fit(train)
-    curve = ae.pca_error_curve(p, test)
+    curve = pca_error_curve(p, test)
     assert curve.shape == (10,) and (curve[:-1] >= curve[1:] - 1e-12).all()
     for k in (1, 4, 10):
         assert float(curve[k - 1]) == pytest.approx(ae.masked_mse(ae.pca_reconstruct(p, test, k), test), rel=1e-5)

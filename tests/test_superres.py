@@ -1,12 +1,16 @@
 """Down- and up-sampling around OpenCV, and the up-sampler network's shapes."""
 
+import numpy as np
 import pytest
 import torch
 
 import aehelpers as ae
+from aehelpers.superres import Upsampler, skewed_subset
 
 
-def test_downsample_is_the_block_mean(sample_digits):
+def test_downsample_is_the_block_mean_and_opencvs_inter_area(sample_digits):
+    import cv2
+
     x, _ = sample_digits
     x = x[:30]
     for size in (14, 7):
@@ -15,7 +19,8 @@ def test_downsample_is_the_block_mean(sample_digits):
         f = 28 // size
         by_hand = x.reshape(30, size, f, size, f).mean(dim=(2, 4)).reshape(30, -1)
         assert torch.allclose(low, by_hand, atol=1e-6)
-        assert torch.allclose(ae.block_mean(x, size), by_hand, atol=1e-6)
+        area = [cv2.resize(p, (size, size), interpolation=cv2.INTER_AREA) for p in x.numpy().reshape(-1, 28, 28)]
+        assert torch.allclose(low, torch.from_numpy(np.stack(area)).reshape(30, -1), atol=1e-5)
 
 
 def test_bicubic_keeps_a_constant_image_and_clips(sample_digits):
@@ -39,9 +44,9 @@ def test_bicubic_is_closer_to_the_digit_than_nearest_neighbour(sample_digits):
     (lambda x: ae.downsample(x[:, :100], 7), "784"),
     (lambda x: ae.upsample_bicubic(x[:, :50]), "square"),
     (lambda x: ae.upsample_bicubic(x), "smaller than 28"),
-    (lambda x: ae.Upsampler(9), "divides 28"),
-    (lambda x: ae.skewed_subset(torch.tensor([0, 1]), 4, 1), "present"),
-    (lambda x: ae.skewed_subset(torch.tensor([0, 4]), 4, 2), "only 1"),
+    (lambda x: Upsampler(9), "divides 28"),
+    (lambda x: skewed_subset(torch.tensor([0, 1]), 4, 1), "present"),
+    (lambda x: skewed_subset(torch.tensor([0, 4]), 4, 2), "only 1"),
 ])
 def test_bad_input_is_refused(call, match, sample_digits):
     x, _ = sample_digits
@@ -50,8 +55,10 @@ def test_bad_input_is_refused(call, match, sample_digits):
 
 
 def test_upsampler_shapes_and_skewed_subset():
-    m = ae.Upsampler(7, hidden=5)
+    m = Upsampler(7, hidden=5)
     assert m(torch.zeros(3, 784)).shape == (3, 784) and m.upsample(torch.zeros(3, 49)).shape == (3, 784)
+    x = torch.rand(3, 784) * 2 - 1
+    assert torch.equal(m.encode(x), m.encoder(ae.downsample(x, 7)))  # the encoder sees the small digit only
     y = torch.tensor([4, 1, 4, 4, 2, 4])
-    mask = ae.skewed_subset(y, rare=4, kept=1, seed=0)
+    mask = skewed_subset(y, rare=4, kept=1, seed=0)
     assert mask.tolist().count(True) == 3 and mask[1] and mask[4] and int((y[mask] == 4).sum()) == 1

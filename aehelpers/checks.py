@@ -5,7 +5,8 @@
 * ``check_mask``: a bool tensor of the images' shape (True = a selected pixel);
 * ``check_positive_int``, ``check_positive_real``, ``check_fraction``: sizes, rates, levels;
   numpy and Python numbers alike (``numbers.Integral``, ``numbers.Real``), never a bool;
-* ``check_autoencoder``: a model with ``.encode`` and ``.decode`` (like ``ae.Autoencoder``);
+* ``check_tanh_encoder``: the lecture's one-layer encoder, ``nn.Sequential(nn.Linear, nn.Tanh)``;
+* ``check_labels``: a 1-D integer tensor of classes, one per image;
 * ``check_flag``: a real bool (a string such as "False" is truthy, so it is refused).
 
 Each helper passes its own argument name, so the error says which argument was wrong,
@@ -18,6 +19,7 @@ import math
 import numbers
 
 import torch
+from torch import nn
 
 _TOL = 1e-4  # float rounding allowed outside [-1, 1]
 
@@ -119,9 +121,27 @@ def check_fraction(value, name: str, *, hint: str = "") -> float:
     return float(value)
 
 
-def check_autoencoder(model, name: str = "model", *, why: str = ""):
-    """Return ``model`` if it has ``.encode`` and ``.decode`` methods, like ``ae.Autoencoder``."""
-    if not (callable(getattr(model, "encode", None)) and callable(getattr(model, "decode", None))):
-        raise TypeError(f"{name} must be an autoencoder with .encode and .decode{why} (e.g. "
-                        f"ae.trained_autoencoder(d=30)), got {type(model).__name__}")
-    return model
+def check_tanh_encoder(model, why: str) -> nn.Linear:
+    """The Linear layer of ``model.encoder`` if the encoder is the lecture's one layer,
+    ``nn.Sequential(nn.Linear(n, d), nn.Tanh())``; a TypeError that says ``why`` it is needed otherwise."""
+    encoder = getattr(model, "encoder", None)
+    layers = list(encoder) if isinstance(encoder, nn.Sequential) else []
+    if len(layers) == 2 and isinstance(layers[0], nn.Linear) and isinstance(layers[1], nn.Tanh):
+        return layers[0]
+    got = type(model).__name__ if encoder is None else repr(encoder).replace("\n", " ")
+    raise TypeError(f"{why} needs the lecture's encoder: model.encoder = nn.Sequential(nn.Linear(n, d), "
+                    f"nn.Tanh()), as in ae.Autoencoder(n, d) without hidden layers; got {got}")
+
+
+def check_labels(labels, name: str = "labels", *, n: int | None = None, classes: int | None = None) -> torch.Tensor:
+    """Return ``labels`` if it is a 1-D integer tensor of classes (``n`` of them, in 0..classes-1
+    when given), as ``ae.load_mnist`` returns them; a ValueError that says what is wrong otherwise."""
+    if not isinstance(labels, torch.Tensor) or labels.ndim != 1 or labels.is_floating_point() \
+            or labels.dtype == torch.bool:
+        raise ValueError(f"{name} must be a 1-D integer tensor of classes, e.g. ae.load_mnist()[1], got "
+                         f"{getattr(labels, 'dtype', type(labels).__name__)} of shape {tuple(getattr(labels, 'shape', ()))}")
+    if n is not None and len(labels) != n:
+        raise ValueError(f"{name} must hold one class per image ({n}), got {len(labels)}")
+    if classes is not None and len(labels) and (labels.min() < 0 or labels.max() >= classes):
+        raise ValueError(f"{name} must lie in 0..{classes - 1}, got {int(labels.min())}..{int(labels.max())}")
+    return labels

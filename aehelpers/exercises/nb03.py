@@ -6,18 +6,17 @@ import numbers
 
 import torch
 
-from ._checks import check_autoencoder
-from .exercises import _as_tensor, _held_out_digits, exercise
-from .metrics import masked_mse
-from .model import reconstruct
-from .noise import dropout_noise
+from ..metrics import masked_mse
+from ..model import check_model, reconstruct
+from ..noise import dropout_noise
+from .registry import as_tensor, exercise, held_out_digits
 
 N_DIGITS = 1000  # held-out test digits the checks corrupt
 SEED = 1234      # the checks' own masks, independent of the notebook's
 
 
 def _corrupted(n: int = N_DIGITS, p: float = 0.5):
-    x = _held_out_digits(n)
+    x = held_out_digits(n)
     noise = dropout_noise(x.shape, p, generator=torch.Generator().manual_seed(SEED))
     return x, noise
 
@@ -32,7 +31,7 @@ def _as_number(v, r, what: str) -> float:
 
 @exercise("03.1", "feeding the denoiser unscaled pixels", needs=("model",))
 def _check_03_1(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     r.require_function(answer, "check('03.1', hole_errors, model=denoiser)")
     x, noise = _corrupted()
     out = r.call(answer, model, x.clone(), noise.clone(), what="hole_errors(model, images, noise)")
@@ -64,12 +63,12 @@ def _check_03_1(answer, r, model):
 
 @exercise("03.2", "the denoiser applied again and again", needs=("model",))
 def _check_03_2(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     r.require_function(answer, "check('03.2', distances_moved, model=denoiser)")
     x, noise = _corrupted(500)
     start = x * noise
     passes = 3
-    moved = _as_tensor(r.call(answer, model, start.clone(), passes, what="distances_moved(model, images, 3)"),
+    moved = as_tensor(r.call(answer, model, start.clone(), passes, what="distances_moved(model, images, 3)"),
                        r, "distances_moved(model, images, 3)", shape=(passes, len(x)))
     ref, current = [], start
     for _ in range(passes):

@@ -1,21 +1,16 @@
-"""Exercises that check themselves: ``check("02.1", answer)`` says what is right, what is wrong and a hint.
+"""The exercise registry: ``check("02.1", answer)`` says what is right, what is wrong and a hint.
 
-Every notebook ends with a few exercises. Each one has an id, ``"NN.k"`` (notebook NN,
-exercise k), and a check registered here. A student calls ::
-
-    ae.exercises.check("02.2", backward_by_hand)            # the answer alone
-    ae.exercises.check("03.1", hole_errors, model=denoiser)  # plus what the exercise names
-
-and gets either a list of ✓ lines (what the answer got right, with the numbers measured)
-or an ``ExerciseNotPassed`` error that says what is wrong, what is already right and gives
-a hint. Checks test *properties* of an answer (shapes, ranges, agreement with a reference
+Each exercise has an id, ``"NN.k"`` (notebook NN, exercise k), and a check registered here
+by the modules ``nb01`` ... ``nb07``; this module imports none of them. ``check`` prints a
+list of ✓ lines (what the answer got right, with the numbers measured) or raises
+``ExerciseNotPassed`` saying what is wrong, what is already right, and a hint. Checks test *properties* of an answer (shapes, ranges, agreement with a reference
 computation within a tolerance, a measured effect), so many correct answers pass and
 trivial ones (None, zeros, the input unchanged, a wrong shape, a stub that still raises
 ``NotImplementedError``) do not. Most answers are functions: the check calls them on its
 own held-out digits, so an answer cannot be tuned to the digits the notebook shows.
 
-Adding an exercise (e.g. for notebook 08): write ``def _check_08_1(answer, r, ...)`` below,
-decorate it with ``@exercise("08.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
+Adding an exercise (e.g. for notebook 08): write ``def _check_08_1(answer, r, ...)`` in a
+module ``nb08.py`` (imported by the package's ``__init__``), decorate it with ``@exercise("08.1", "title", needs=(...))``, use ``r.ok(...)`` for what is
 right and ``r.require(condition, right, wrong, hint)`` / ``r.fail(wrong, hint)`` for the
 rest (``r.require_function``, ``r.require_keys`` and ``r.call`` cover the usual preambles), and
 append the exercise cells at the end of the notebook (see README, "Exercises").
@@ -32,10 +27,11 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .data import load_mnist
-from .model import Autoencoder
+from ..data import load_mnist
+from ..model import Autoencoder
 
-__all__ = ["check", "exercise", "list_exercises", "ExerciseNotPassed", "Exercise", "EXERCISES"]
+__all__ = ["check", "exercise", "list_exercises", "ExerciseNotPassed", "Exercise", "EXERCISES", "Report",
+           "as_tensor", "test_digits", "held_out_digits", "seeded_autoencoder"]
 
 _ID = re.compile(r"^\d\d\.\d+$")
 
@@ -82,7 +78,7 @@ def list_exercises(notebook: str | None = None) -> list[Exercise]:
     return [e for e in found if notebook is None or e.notebook == notebook]
 
 
-class _Report:
+class Report:
     """What a check found so far; ``fail`` raises ExerciseNotPassed with all of it."""
 
     def __init__(self, ex: Exercise):
@@ -172,7 +168,7 @@ def check(exercise_id: str, answer, **given) -> bool:
         problem = (f"missing {', '.join(missing)}" if missing else "") + \
                   ("; " if missing and extra else "") + (f"unexpected {', '.join(extra)}" if extra else "")
         raise TypeError(f"exercise {exercise_id}'s check is called as check({exercise_id!r}, {call}): {problem}")
-    report = _Report(ex)
+    report = Report(ex)
     if answer is None:
         report.fail("the answer is None",
                     "pass what the exercise asks for (often your function itself, without calling it); "
@@ -186,7 +182,7 @@ def check(exercise_id: str, answer, **given) -> bool:
 
 # ----------------------------------------------------------------------------- helpers of the checks
 
-def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Tensor:
+def as_tensor(x, r: Report, what: str, shape: tuple | None = None) -> torch.Tensor:
     """``x`` as a finite float64 CPU tensor of ``shape`` (None entries: any size), or a clear failure."""
     if isinstance(x, np.ndarray):
         x = torch.from_numpy(x)
@@ -208,24 +204,17 @@ def _as_tensor(x, r: _Report, what: str, shape: tuple | None = None) -> torch.Te
     return x
 
 
-def _test_digits():
+def test_digits():
     return load_mnist(train=False)
 
 
-def _held_out_digits(n: int) -> torch.Tensor:
+def held_out_digits(n: int) -> torch.Tensor:
     """The last ``n`` test digits: the notebooks' sections use the first ones."""
-    return _test_digits()[0][-n:]
+    return test_digits()[0][-n:]
 
 
-def _seeded_autoencoder(n: int, d: int, seed: int) -> Autoencoder:
+def seeded_autoencoder(n: int, d: int, seed: int) -> Autoencoder:
     """A fresh ``Autoencoder(n, d)`` initialised from ``seed``, leaving the global random state as it was."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         return Autoencoder(n, d)
-
-
-# The exercise checks follow, notebook by notebook: each module registers its checks in EXERCISES
-# on import, with the helpers above, so they are imported here, at the bottom, once those exist.
-from . import (  # noqa: E402,F401
-    _exercises_01, _exercises_02, _exercises_03, _exercises_04, _exercises_05, _exercises_06, _exercises_07,
-)

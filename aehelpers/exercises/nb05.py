@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import torch
 
-from ._checks import check_autoencoder
-from .exercises import _as_tensor, _held_out_digits, exercise
-from .inpainting import energy_inpaint, fill_missing, square_mask, start_codes
-from .metrics import psnr
-from .model import reconstruct
-from .noise import dropout_noise
+from ..energy import energy_inpaint, start_codes
+from ..inpainting import fill_missing, square_mask
+from ..metrics import psnr
+from ..model import check_model, reconstruct
+from ..noise import dropout_noise
+from .registry import as_tensor, exercise, held_out_digits
 
 N_DIGITS = 100  # held-out test digits the checks inpaint
 STEPS = 50      # Adam steps, as notebook 05's ENERGY_STEPS
@@ -21,7 +21,7 @@ def _psnr(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) -> float
 
 
 def _output(out, r, n: int, what: str) -> torch.Tensor:
-    out = _as_tensor(out, r, what, shape=(n, 784))
+    out = as_tensor(out, r, what, shape=(n, 784))
     if out.abs().max() > 1 + 1e-4:
         r.fail(f"{what} has values up to {float(out.abs().max()):.3g}, outside [-1, 1]",
                "return the decoded images, decode(z), which the tanh keeps inside (-1, 1)")
@@ -30,9 +30,9 @@ def _output(out, r, n: int, what: str) -> torch.Tensor:
 
 @exercise("05.1", "energy minimisation, written by hand", needs=("model",))
 def _check_05_1(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     r.require_function(answer, "check('05.1', energy_inpaint_by_hand, model=denoiser)")
-    x = _held_out_digits(N_DIGITS)
+    x = held_out_digits(N_DIGITS)
     noise = dropout_noise(x.shape, 0.5, generator=torch.Generator().manual_seed(1234))
     known = noise != 0
     out = _output(r.call(answer, model, x.clone(), known.clone(), STEPS,
@@ -64,9 +64,9 @@ def _check_05_1(answer, r, model):
 
 @exercise("05.2", "a square hole, and a prior on the code", needs=("model",))
 def _check_05_2(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     r.require_function(answer, "check('05.2', inpaint_with_prior, model=denoiser)")
-    x = _held_out_digits(N_DIGITS)
+    x = held_out_digits(N_DIGITS)
     hole = square_mask(N_DIGITS, size=10)
     known = ~hole
     out = _output(r.call(answer, x.clone(), known.clone(), what="inpaint_with_prior(images, known)"),

@@ -5,11 +5,10 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from .data import load_mnist
-from ._checks import check_autoencoder
-from .exercises import _as_tensor, _held_out_digits, exercise
-from .model import decode, encode, reconstruct
-from .transforms import latent_direction, shift
+from ..data import load_mnist
+from ..model import check_model, decode, encode, reconstruct
+from ..transforms import latent_direction, shift
+from .registry import as_tensor, exercise, held_out_digits
 
 N_EVAL = 500   # held-out test digits the 01.1 check moves
 N_CLASS_DIGITS = 3000  # training digits the 01.2 check splits by class
@@ -28,11 +27,11 @@ def _ink_area(x: torch.Tensor) -> torch.Tensor:
 
 @exercise("01.1", "a latent direction for thickness", needs=("model",))
 def _check_01_1(answer, r, model):
-    check_autoencoder(model)
-    x = _held_out_digits(N_EVAL)
+    check_model(model)
+    x = held_out_digits(N_EVAL)
     codes = encode(model, x)
     d = codes.shape[1]
-    direction = _as_tensor(answer, r, "the direction", shape=(d,))
+    direction = as_tensor(answer, r, "the direction", shape=(d,))
     r.ok(f"the direction is a finite vector of the code size d = {d}")
     r.require(float(direction.norm()) > 1e-3, f"it is not zero (length {float(direction.norm()):.3f})",
               "the direction is (almost) zero: moving along it changes nothing",
@@ -72,7 +71,7 @@ def _mean_cosine(directions: torch.Tensor) -> float:
 
 @exercise("01.2", "one direction for every class?", needs=("model",))
 def _check_01_2(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     r.require_function(answer, "check('01.2', class_directions, model=shallow)")
     x, y = load_mnist(train=True)
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))[:N_CLASS_DIGITS]
@@ -80,7 +79,7 @@ def _check_01_2(answer, r, model):
     moves = {"thicken (3x3 dilation)": _thicken, "shift 3 px right": lambda im: shift(im, dx=3)}
     consistency = {}
     for name, move in moves.items():
-        got = _as_tensor(r.call(answer, model, x.clone(), y.clone(), move,
+        got = as_tensor(r.call(answer, model, x.clone(), y.clone(), move,
                                 what="class_directions(model, images, labels, transform)"),
                          r, "class_directions(...)", shape=(10, None))
         ref = torch.stack([latent_direction(model, x[y == c], move) for c in range(10)]).double()

@@ -8,11 +8,11 @@ import numbers
 import torch
 from torch import nn
 
-from .data import load_mnist
-from ._checks import check_autoencoder
-from .exercises import _held_out_digits, _seeded_autoencoder, exercise
-from .kernels import outside_inside_spread, outside_mask
-from .noise import dropout_noise
+from ..data import load_mnist
+from ..kernels import outside_inside_spread, outside_mask
+from ..model import check_model
+from ..noise import dropout_noise
+from .registry import exercise, held_out_digits, seeded_autoencoder
 
 RATES = (0.2, 0.8)
 
@@ -65,7 +65,7 @@ def _check_04_1(answer, r):
               "a kernel's response to a stroke is how much its pre-activation w . x changes when the stroke "
               "is drawn on the black background: w . (stroke - background), the sum of its weights under "
               "the stroke (times 2)")
-    w = _seeded_autoencoder(784, 500, seed=0).encoder[0].weight.detach()
+    w = seeded_autoencoder(784, 500, seed=0).encoder[0].weight.detach()
     stroke = bar("vertical", length=10)
     response = w @ (stroke + 1)
     k = 10
@@ -92,8 +92,8 @@ def _pixel_mask(mask, r) -> torch.Tensor:
 @exercise("04.2", "the pixels whose weights are tied to the bias")
 def _check_04_2(answer, r):
     r.require_function(answer, "check('04.2', bias_tied_pixels)")
-    model = _seeded_autoencoder(784, 40, seed=1)
-    x = _held_out_digits(256)
+    model = seeded_autoencoder(784, 40, seed=1)
+    x = held_out_digits(256)
     always_black = (x == -1).all(0)
     mask = _pixel_mask(r.call(answer, model, x.clone(), what="bias_tied_pixels(model, clean digits)"), r)
     if any(p.grad is not None for p in model.parameters()):
@@ -128,7 +128,7 @@ def _check_04_3(answer, r, models):
         raise TypeError(f"models must be {{0.2: denoiser trained at p = 0.2, 0.8: ... at p = 0.8}}, "
                         f"got {models if not isinstance(models, dict) else sorted(models)}")
     for m in models.values():
-        check_autoencoder(m, "every model")
+        check_model(m, "every model")
     r.require_keys(answer, ("prediction", "flatness"), "the answer must be",
                    "{'prediction': the rate you expect to give the flatter kernels outside (0.2 or 0.8), "
                    "'flatness': {0.2: median ratio, 0.8: median ratio}}")

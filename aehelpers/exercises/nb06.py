@@ -9,10 +9,9 @@ import torch
 from torch import nn
 from torch.autograd.functional import jacobian
 
-from ._checks import check_autoencoder
-from .exercises import _as_tensor, exercise
-from .manifolds import TwoBranchCurve, grid
-from .model import reconstruct
+from ..manifolds import TwoBranchCurve, grid
+from ..model import check_model, reconstruct
+from .registry import as_tensor, exercise
 
 # 06.1: (inputs n, the encoder's tanh layers, batch): the lecture's encoder, an over-complete one,
 # then two and three layers, where the one-layer formula no longer applies
@@ -87,7 +86,7 @@ def _check_06_1(answer, r):
         if any(p.grad is not None for p in encoder.parameters()):
             r.fail("your function filled the parameters' .grad: it used autograd",
                    "compute the Jacobian from the weights and the tanh outputs, with tensor operations only")
-        out = _as_tensor(out, r, f"the result ({where})")
+        out = as_tensor(out, r, f"the result ({where})")
         if out.shape != (batch,):
             r.fail(f"the result has shape {tuple(out.shape)} for a batch of {batch} ({where}), expected ({batch},)",
                    "return one number per input, ||dh/dx||_F^2 summed over the code units and the input "
@@ -128,12 +127,12 @@ def _means(r, answer, noisy, clean, sigma) -> torch.Tensor:
                f"({int((~torch.isfinite(out)).any(1).sum())} of {len(noisy)} points)",
                "far from every clean point, exp(-d^2 / (2 sigma^2)) underflows to 0 in float32 and the "
                "normalisation divides 0 by 0: normalise in log space, torch.softmax(-d2 / (2 * sigma**2), dim=1)")
-    return _as_tensor(out, r, f"the result at sigma = {sigma}", shape=(len(noisy), 2))
+    return as_tensor(out, r, f"the result at sigma = {sigma}", shape=(len(noisy), 2))
 
 
 @exercise("06.2", "the denoiser learns the posterior mean", needs=("model",))
 def _check_06_2(answer, r, model):
-    check_autoencoder(model)
+    check_model(model)
     if getattr(model, "n", None) != 2:
         raise TypeError(f"model must be the 2-D toy denoiser of section 3 (denoiser_2d, ae.Autoencoder(2, ...)), "
                         f"got a model of {getattr(model, 'n', 'unknown')} inputs")

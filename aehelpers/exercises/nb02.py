@@ -5,9 +5,9 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .data import load_mnist
-from .exercises import _as_tensor, _seeded_autoencoder, _test_digits, exercise
-from .pca import pca_fit
+from ..data import load_mnist
+from ..pca import pca_fit
+from .registry import as_tensor, exercise, seeded_autoencoder, test_digits
 
 N_CODES = 2000  # test digits the 02.1 check encodes
 KNN = 5
@@ -31,12 +31,12 @@ def _pca2(images: torch.Tensor) -> torch.Tensor:
 @exercise("02.1", "two numbers per digit: the d = 2 autoencoder against PCA-2")
 def _check_02_1(answer, r):
     r.require_function(answer, "check('02.1', codes_2d), not codes_2d(x_test)")
-    x, y = _test_digits()
+    x, y = test_digits()
     x, y = x[:N_CODES], y[:N_CODES]
     out = r.call(answer, x.clone(), what="codes_2d(images)")
     r.require_keys(out, ("ae", "pca"), "codes_2d must return",
                    "return {'ae': codes of the d = 2 autoencoder, 'pca': projections on the first 2 components}")
-    codes = {k: _as_tensor(out[k], r, f"the '{k}' codes", shape=(len(x), 2)) for k in ("ae", "pca")}
+    codes = {k: as_tensor(out[k], r, f"the '{k}' codes", shape=(len(x), 2)) for k in ("ae", "pca")}
     for k, c in codes.items():
         r.require(bool((c.std(0) > 1e-6).all()), f"the '{k}' codes vary from digit to digit",
                   f"one of the two '{k}' coordinates is the same for every digit",
@@ -83,7 +83,7 @@ def _check_02_2(answer, r):
     gen = torch.Generator().manual_seed(1234)
     cases = [(784, 30, 16), (7, 3, 5), (20, 50, 1)]  # (n, d, batch): the lecture's size, small, over-complete
     for n, d, batch in cases:
-        model = _seeded_autoencoder(n, d, int(torch.randint(1 << 30, (1,), generator=gen))).double()
+        model = seeded_autoencoder(n, d, int(torch.randint(1 << 30, (1,), generator=gen))).double()
         for p in model.parameters():  # weights large enough that the tanh units are not all linear
             p.data.mul_(3)
         x = torch.rand(batch, n, generator=gen, dtype=torch.float64) * 2 - 1
@@ -96,7 +96,7 @@ def _check_02_2(answer, r):
             r.fail("your function filled the parameters' .grad: it used autograd",
                    "compute the gradients by the chain rule with tensor operations only")
         for k, g_ref in ref.items():
-            g = _as_tensor(out[k], r, f"the gradient {k} (n = {n}, d = {d}, batch of {batch})",
+            g = as_tensor(out[k], r, f"the gradient {k} (n = {n}, d = {d}, batch of {batch})",
                            shape=tuple(g_ref.shape))
             err = float((g - g_ref).norm() / g_ref.norm().clamp_min(1e-12))
             if err > 1e-6:

@@ -7,7 +7,7 @@ import math
 
 import torch
 
-from .exercises import _as_tensor, exercise
+from .registry import as_tensor, exercise
 
 AUC_TOL = 2e-6
 # Why 2e-6: the smallest difference a miscount makes is half a pair, 1 / (2 P Q) >= 1.3e-5 for the
@@ -121,7 +121,7 @@ def _reference_roundtrip(codes, bits, low, high) -> torch.Tensor:
 def _roundtrip(r, answer, codes, bits, low, high, where: str) -> torch.Tensor:
     out = r.call(answer, codes.clone(), bits, low.clone(), high.clone(),
                  what=f"quantise_roundtrip(codes, {bits}, low, high)")
-    return _as_tensor(out, r, f"the result ({where})", shape=tuple(codes.shape))
+    return as_tensor(out, r, f"the result ({where})", shape=tuple(codes.shape))
 
 
 @exercise("07.2", "a code quantised to b bits per value, and back")
