@@ -22,11 +22,13 @@ from . import exercises  # ae.exercises.check("02.1", answer)
 from .anomaly import ink, leave_one_out_autoencoders, random_strokes
 from .cache import cached_model, trained_autoencoder
 from .claims import ClaimNotReproduced, check_claim
-from .compression import break_even, code_bytes, code_range, dequantise, opencv_codec, quantise, rate_at_psnr
+from .compression import (allocate_bits, break_even, code_bytes, code_range, dequantise, opencv_codec, quantise,
+                          rate_at_psnr)
 from .contractive import contractive_penalty, encoder_jacobian, sensitivity
 from .data import MnistDataError, describe_data, load_mnist
 from .energy import energy_inpaint, start_codes
-from .inpainting import fill_missing, from_opencv, lecture_opencv_inputs, opencv_inpaint, square_mask, to_opencv
+from .inpainting import (fill_missing, from_opencv, lecture_opencv_inputs, opencv_inpaint, pca_inpaint, square_mask,
+                         to_opencv)
 from .inpainting_comparison import INPAINTERS, compare_inpainters, inpainting_rows, inpainting_scores
 from .interpolation import (alphas, interpolate, nearest_neighbour, random_pairs, reconstruction_energy,
                             show_interpolation)
@@ -38,10 +40,10 @@ from .noise import dropout_corruption, dropout_noise, dropped, gaussian_corrupti
 from .pca import leave_one_out_pcas, pca_error_curve, pca_fit, pca_reconstruct, subspace_angles
 from .plotting import interactive_figure, set_style, show_images, show_rows
 from .runtime import device, notebook_seed
-from .superres import downsample, trained_upsamplers, upsample_bicubic
+from .superres import downsample, linear_upsampler, trained_upsampler, upsample_bicubic
 from .tied import TiedAutoencoder
 from .training import TrainingDivergedError, fit
-from .transforms import brightness, latent_direction, move_in_latent, rotate, shift, zoom
+from .transforms import blur, brightness, latent_direction, move_in_latent, rotate, shift, zoom
 
 __all__ = [
     "exercises",
@@ -54,21 +56,21 @@ __all__ = [
     "set_style", "show_images", "show_rows", "interactive_figure",
     # notebook 01
     "alphas", "interpolate", "random_pairs", "nearest_neighbour", "reconstruction_energy", "show_interpolation",
-    "shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent",
+    "shift", "zoom", "rotate", "brightness", "blur", "latent_direction", "move_in_latent",
     # notebook 02
     "pca_fit", "pca_reconstruct", "pca_error_curve", "subspace_angles",
     # notebook 04
     "outside_mask", "outside_inside_spread", "show_kernel_grids",
     # notebook 05
-    "lecture_opencv_inputs", "to_opencv", "from_opencv", "opencv_inpaint", "fill_missing", "square_mask",
+    "lecture_opencv_inputs", "to_opencv", "from_opencv", "opencv_inpaint", "pca_inpaint", "fill_missing", "square_mask",
     "energy_inpaint", "start_codes", "INPAINTERS", "compare_inpainters", "inpainting_rows", "inpainting_scores",
     # notebook 06
     "TwoBranchCurve", "CurledCurve", "grid", "show_denoising_field", "TiedAutoencoder",
     "contractive_penalty", "encoder_jacobian", "sensitivity",
     # notebook 07
     "leave_one_out_autoencoders", "leave_one_out_pcas", "ink", "random_strokes",
-    "code_range", "quantise", "dequantise", "code_bytes", "opencv_codec", "rate_at_psnr", "break_even",
-    "downsample", "upsample_bicubic", "trained_upsamplers",
+    "code_range", "quantise", "dequantise", "allocate_bits", "code_bytes", "opencv_codec", "rate_at_psnr", "break_even",
+    "downsample", "upsample_bicubic", "linear_upsampler", "trained_upsampler",
 ]
 
 __version__ = "0.1.0"

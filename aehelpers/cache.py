@@ -115,26 +115,25 @@ def cached_model(name: str, config: dict, build: Callable[[], nn.Module],
 
 
 def trained_autoencoder(d: int = 30, denoise: bool = False, epochs: int = 20, seed: int = 0, *,
-                        hidden: tuple[int, ...] = (), p: float = 0.5, batch_size: int = 256,
+                        hidden: tuple[int, ...] = (), code: str = "tanh", p: float = 0.5, batch_size: int = 256,
                         lr: float = 1e-3, progress: bool = True) -> Autoencoder:
     """The lecture's 784 -> d -> 784 tanh autoencoder trained on MNIST (cached).
 
-    ``denoise=True`` trains the denoising AE (dropout-mask noise of rate ``p``).
-    ``hidden`` adds tanh layers (a deeper AE). Trained with ``fit`` (``ae.dropout_corruption(p)``
-    for the denoiser) on the training
-    split the first time, loaded from ``data/models/`` afterwards. Returns the
-    model on the CPU in eval mode; ``model.losses`` holds the per-epoch losses.
-    Used by notebooks 01-05.
+    ``denoise=True`` trains the denoising AE (``ae.dropout_corruption(p)``); ``hidden`` adds
+    tanh layers (a deeper AE); ``code="linear"`` drops the tanh of the code. Trained with
+    ``fit`` and the lecture's recipe on the training split the first time, loaded from
+    ``data/models/`` afterwards. Returns the model on the CPU in eval mode; ``model.losses``
+    holds the per-epoch losses. Used by notebooks 01-07.
     """
-    config = dict(d=d, denoise=denoise, epochs=epochs, hidden=list(hidden), p=p if denoise else None,
+    config = dict(d=d, denoise=denoise, epochs=epochs, hidden=list(hidden), code=code, p=p if denoise else None,
                   batch_size=batch_size, lr=lr)
 
     def train(model):
-        what = "denoising " if denoise else ""
+        what = ("denoising " if denoise else "") + ("linear-code " if code != "tanh" else "")
         if progress:
             print(f"Training the {what}autoencoder d={d} ({epochs} epochs); cached for later runs.")
         return fit(model, load_mnist(train=True)[0], epochs=epochs, batch_size=batch_size, lr=lr,
                    corrupt=dropout_corruption(p) if denoise else None, seed=seed, progress=progress)
 
-    return cached_model("autoencoder", config, lambda: Autoencoder(784, d, hidden=tuple(hidden)),
+    return cached_model("autoencoder", config, lambda: Autoencoder(784, d, hidden=tuple(hidden), code=code),
                         train, seed=seed)

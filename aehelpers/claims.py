@@ -13,7 +13,9 @@ exception, so ``python -O`` cannot switch it off and CI checks every claim on ev
 run). On the bundled 4,000-digit sample the lecture's recipe is not expected to reach
 the same numbers: the outcome is printed instead. With ``$AEHELPERS_CLAIMS_LOG`` set to
 a file, every claim is also appended to it as one JSON line (``benchmarks/bench_claims.py``
-collects them across seeds). Used by every notebook.
+collects them across seeds); ``$AEHELPERS_CLAIMS_KEEP_GOING=1``, which only that benchmark sets,
+reports a claim that fails on full MNIST instead of raising, so that one failure does not hide
+the claims after it. Used by every notebook.
 """
 
 from __future__ import annotations
@@ -92,7 +94,9 @@ def check_claim(claim: str, value, op: str, threshold, *, lecture: bool) -> None
     source = data.data_source()
     _log(claim, value, op, threshold, lecture, holds, margin, source)
     if source == "full":
-        if not holds:
+        if not holds and os.environ.get("AEHELPERS_CLAIMS_KEEP_GOING") == "1":
+            print(f"✗ {kind} NOT reproduced on full MNIST (AEHELPERS_CLAIMS_KEEP_GOING=1): {claim} -- {measured}")
+        elif not holds:
             raise ClaimNotReproduced(f"{kind} not reproduced on full MNIST: {claim} -- {measured}")
         print(f"✓ {kind}: {claim} -- {measured}")
     else:

@@ -4,8 +4,11 @@ An under-complete autoencoder stores a digit as d numbers (lecture, section 3). 
 bytes, the code must be stored with a finite number of bits:
 
 * ``code_range`` / ``quantise`` / ``dequantise``: a uniform quantiser, ``bits`` bits per
-  value, each code dimension between the low and high seen on the *training* codes
-  (2^bits levels, each value replaced by the centre of its level);
+  value (one number for every dimension, or one per dimension), each code dimension between
+  the low and high seen on the *training* codes (2^bits levels, each value replaced by the
+  centre of its level);
+* ``allocate_bits``: a budget of bits shared out between the dimensions by their variance,
+  the textbook transform coder (a dimension that varies more gets more bits);
 * ``code_bytes``: the bytes per digit of d values at ``bits`` bits, packed;
 * ``opencv_codec``: every digit through OpenCV's ``cv2.imencode`` / ``cv2.imdecode``
   (JPEG at a quality, or lossless PNG), one file per digit or one mosaic of all digits;
@@ -26,13 +29,20 @@ import torch
 from .checks import check_digits, check_positive_int
 from .data import normalize
 
-__all__ = ["code_range", "quantise", "dequantise", "code_bytes", "opencv_codec", "rate_at_psnr",
-           "break_even"]
+__all__ = ["code_range", "quantise", "dequantise", "allocate_bits", "code_bytes", "opencv_codec",
+           "rate_at_psnr", "break_even"]
 
 
-def _check_bits(bits) -> int:
+def _check_bits(bits, d: int | None = None):
+    """``bits`` as an int from 1 to 16, or as a (d,) int64 tensor of bits from 0 to 16 per dimension."""
+    if isinstance(bits, torch.Tensor) and bits.ndim == 1 and not bits.is_floating_point():
+        if (d is not None and len(bits) != d) or bits.min() < 0 or bits.max() > 16:
+            raise ValueError(f"bits per dimension must be a ({d},) tensor of ints from 0 to 16, got "
+                             f"{tuple(bits.shape)} from {int(bits.min())} to {int(bits.max())}")
+        return bits.long()
     if isinstance(bits, bool) or not isinstance(bits, int) or not 1 <= bits <= 16:
-        raise ValueError(f"bits must be an int from 1 to 16 (bits per code value), got {bits!r}")
+        raise ValueError(f"bits must be an int from 1 to 16 (bits per code value), or one int per dimension "
+                         f"(ae.allocate_bits), got {bits!r}")
     return bits
 
 
@@ -65,27 +75,47 @@ def quantise(codes: torch.Tensor, bits: int, low, high) -> torch.Tensor:
     equal levels; a value outside it is clipped to the first or last level.
     """
     codes = check_digits(codes, "codes")
-    bits = _check_bits(bits)
+    bits = _check_bits(bits, codes.shape[1])
     low, high = _check_range(codes, low, high)
     levels = 2 ** bits
     step = (high - low) / levels
-    return torch.floor((codes - low) / step).clamp_(0, levels - 1).long()
+    return torch.minimum(torch.floor((codes - low) / step).clamp_(min=0), torch.as_tensor(levels - 1)).long()
 
 
 def dequantise(levels: torch.Tensor, bits: int, low, high) -> torch.Tensor:
-    """Level numbers (N, d) -> codes (N, d) float32: the centre of each level."""
-    bits = _check_bits(bits)
+    """Level numbers (N, d) -> codes (N, d) float32: the centre of each level (of the whole range,
+    for a dimension given 0 bits)."""
     if not isinstance(levels, torch.Tensor) or levels.ndim != 2 or levels.is_floating_point():
         raise ValueError("levels must be an integer tensor (N, d) as ae.quantise returns it")
-    if levels.min() < 0 or levels.max() >= 2 ** bits:
-        raise ValueError(f"levels must lie in 0..{2 ** bits - 1} for {bits} bits")
+    bits = _check_bits(bits, levels.shape[1])
+    if levels.min() < 0 or (levels >= 2 ** bits).any():
+        raise ValueError("levels must lie in 0 .. 2^bits - 1 for the bits given, as ae.quantise returns them")
     low, high = _check_range(levels.float(), low, high)
     return (low + (levels.float() + 0.5) * (high - low) / 2 ** bits).float()
 
 
-def code_bytes(d: int, bits: int) -> int:
-    """Bytes per digit of a code of ``d`` values at ``bits`` bits each, packed: ceil(d bits / 8)."""
-    return math.ceil(check_positive_int(d, "d") * _check_bits(bits) / 8)
+def allocate_bits(variances: torch.Tensor, total: int, max_bits: int = 16) -> torch.Tensor:
+    """``total`` bits shared out between d dimensions: (d,) int64, each 0 .. ``max_bits``.
+
+    Greedy, one bit at a time, to the dimension whose quantisation error it lowers most: with b
+    bits, a uniform quantiser's error on a dimension of variance v is about v 4^-b, so the next
+    bit goes where ``v 4^-b`` is largest (the classic reverse water-filling of transform coding).
+    ``variances``: (d,) of the training codes. A dimension given 0 bits is not stored.
+    """
+    v = check_digits(variances.reshape(1, -1), "variances")[0].double()
+    total = check_positive_int(total, "total (bits)")
+    bits = torch.zeros(len(v), dtype=torch.long)
+    for _ in range(min(total, max_bits * len(v))):
+        gain = torch.where(bits < max_bits, v * 4.0 ** -bits.double(), torch.tensor(-1.0, dtype=torch.float64))
+        bits[int(gain.argmax())] += 1
+    return bits
+
+
+def code_bytes(d: int, bits) -> int:
+    """Bytes per digit of a code of ``d`` values at ``bits`` bits each (or one number of bits per
+    dimension), packed: ceil(total bits / 8)."""
+    bits = _check_bits(bits, check_positive_int(d, "d"))
+    return math.ceil((int(bits.sum()) if isinstance(bits, torch.Tensor) else d * bits) / 8)
 
 
 def opencv_codec(images: torch.Tensor, codec: str = "jpeg", quality: int = 75,

@@ -63,17 +63,21 @@ def encoder_jacobian(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([jacobian(model.encode, xi.to(dev)).cpu() for xi in x])
 
 
-def sensitivity(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) -> torch.Tensor:
+def sensitivity(model: nn.Module, x: torch.Tensor, directions: torch.Tensor, of: str = "code") -> torch.Tensor:
     """How fast the code moves when input i moves along ``directions[i]``: ``||J(x_i) u_i||``, (N,).
 
     ``x``: (N, n) inputs; ``directions``: (N, n) directions, normalised to unit length
-    here (e.g. a curve's tangents or normals). A Jacobian-vector product
-    (``torch.autograd.functional.jvp``), so any encoder works. CPU float tensor.
+    here (e.g. a curve's tangents or normals). ``of="code"``: ``J`` is the encoder's Jacobian;
+    ``of="output"``: the whole model's, how fast the reconstruction moves (immune to a model
+    that shrinks its codes and decodes them with larger weights). A Jacobian-vector product
+    (``torch.autograd.functional.jvp``), so any model works. CPU float tensor. Notebook 06.
     """
     from torch.autograd.functional import jvp
 
     check_digits(x, "x", n=check_model(model).n, expected_by="the model")
     check_digits(directions, "directions", n=x.shape[1], expected_by="x")
+    if of not in ("code", "output"):
+        raise ValueError(f"of must be 'code' (the encoder's Jacobian) or 'output' (the whole model's), got {of!r}")
     if directions.shape != x.shape:
         raise ValueError(f"directions must have the shape of x {tuple(x.shape)}, got {tuple(directions.shape)}")
     norms = directions.norm(dim=1, keepdim=True)
@@ -85,7 +89,7 @@ def sensitivity(model: nn.Module, x: torch.Tensor, directions: torch.Tensor) -> 
     model.eval()
     try:
         # the code of input i depends on input i only, so one batched jvp gives every J(x_i) u_i
-        _, moved = jvp(model.encode, x.to(dev), (directions / norms).to(dev))
+        _, moved = jvp(model.encode if of == "code" else model, x.to(dev), (directions / norms).to(dev))
     finally:
         model.train(was_training)
     return moved.norm(dim=1).detach().cpu()

@@ -7,8 +7,9 @@ here are float32 in [-1, 1] and the corruption is the dropout mask ``noise`` (0 
 ``1 / (1 - p)`` = kept). This module does that conversion explicitly and correctly for any
 drop rate (``to_opencv``; the lecture's own, right at p = 0.5 only, is
 ``lecture_opencv_inputs``) and runs OpenCV over a batch (``opencv_inpaint``).
-``fill_missing`` keeps the known pixels of any whole-image repair; ``square_mask`` is a
-structured hole. Inpainting by energy minimisation is in ``energy``; notebook 05's
+``pca_inpaint`` is the learnt *linear* inpainter, the baseline that separates "learnt from
+data" from "non-linear": the PCA-k image that best fits the known pixels. ``fill_missing``
+keeps the known pixels of any whole-image repair; ``square_mask`` is a structured hole. Inpainting by energy minimisation is in ``energy``; notebook 05's
 comparison of every method in ``inpainting_comparison``.
 
 Conventions: images are (N, 784) float tensors in [-1, 1]; ``missing`` masks are bool
@@ -26,9 +27,10 @@ import torch
 
 from .checks import check_digits, check_mask, check_noise, check_positive_int
 from .data import normalize
+from .pca import PCA
 
 __all__ = ["OPENCV_METHODS", "lecture_opencv_inputs", "to_opencv", "from_opencv", "opencv_inpaint",
-           "fill_missing", "square_mask", "check_images"]
+           "pca_inpaint", "fill_missing", "square_mask", "check_images"]
 
 #: The two OpenCV inpainting methods by the names ``opencv_inpaint`` accepts.
 OPENCV_METHODS = ("telea", "ns")
@@ -132,6 +134,34 @@ def opencv_inpaint(images: torch.Tensor, mask: torch.Tensor, method: str = "tele
     with ThreadPoolExecutor(workers) as pool:
         list(pool.map(work, [range(a, b) for a, b in zip(bounds[:-1], bounds[1:])]))
     return from_opencv(out)
+
+
+def pca_inpaint(pca: PCA, images: torch.Tensor, known: torch.Tensor, k: int, chunk: int = 1000) -> torch.Tensor:
+    """The learnt linear inpainter: fill the unknown pixels from the PCA-``k`` image closest to the known ones.
+
+    For each image, the ``k`` coefficients ``c`` that minimise the squared error on the known
+    pixels, ``sum over known j of (mean_j + (c @ components[:k])_j - x_j)^2`` (least squares, the
+    normal equations with a tiny ridge, 1e-6 of their scale, so a digit with fewer known pixels than
+    ``k`` still gets an answer); the unknown pixels are read from ``mean + c @ components[:k]``,
+    clipped to [-1, 1], and the known ones kept. ``pca``: from ``ae.pca_fit`` on training digits;
+    ``images``: (N, 784) in [-1, 1], values under ``~known`` never used; ``known``: bool (N, 784).
+    Returns (N, 784) float32. Notebook 05.
+    """
+    check_images(images)
+    check_mask(known, "known", shape=images.shape, nonempty=False)
+    k = check_positive_int(k, "k (the number of principal components)")
+    if k > pca.k:
+        raise ValueError(f"k={k}, but the PCA has only {pca.k} components: fit it with more (ae.pca_fit(x, k=...))")
+    comps, mean = pca.components[:k].float(), pca.mean.float()
+    outer = (comps.T[:, :, None] * comps.T[:, None, :]).reshape(len(mean), k * k)  # c_j c_j^T for each pixel j
+    ridge = 1e-6 * torch.eye(k)
+    out = []
+    for x, m in zip(images.split(chunk), known.float().split(chunk)):
+        gram = (m @ outer).reshape(-1, k, k)                  # sum over the known pixels of c_j c_j^T: (b, k, k)
+        gram += ridge * gram.diagonal(dim1=1, dim2=2).mean(1)[:, None, None]
+        coeffs = torch.linalg.solve(gram, ((x - mean) * m) @ comps.T)
+        out.append((mean + coeffs @ comps).clamp(-1, 1))
+    return fill_missing(images, torch.cat(out), ~known)
 
 
 def fill_missing(images: torch.Tensor, fill: torch.Tensor, missing: torch.Tensor) -> torch.Tensor:

@@ -14,19 +14,20 @@ import torch
 from .checks import check_mask, check_noise
 from .data import load_mnist
 from .energy import energy_inpaint, start_codes
-from .inpainting import OPENCV_METHODS, check_images, fill_missing, opencv_inpaint
+from .inpainting import OPENCV_METHODS, check_images, fill_missing, opencv_inpaint, pca_inpaint
 from .metrics import masked_mse, psnr_of_mse
 from .model import EncoderDecoder, reconstruct
+from .pca import PCA
 
 __all__ = ["INPAINTERS", "compare_inpainters", "inpainting_rows", "inpainting_scores"]
 
 #: Display names of the methods ``compare_inpainters`` runs (its keys).
-INPAINTERS = {"denoiser": "denoiser", "energy": "energy min.", "telea": "Telea", "ns": "Navier-Stokes",
-              "mean digit": "mean digit", "grey": "grey (0)"}
+INPAINTERS = {"denoiser": "denoiser", "energy": "energy min.", "pca": "PCA-k (linear, learnt)", "telea": "Telea",
+              "ns": "Navier-Stokes", "mean digit": "mean digit", "grey": "grey (0)"}
 
 
 def compare_inpainters(model: EncoderDecoder, images: torch.Tensor, noise: torch.Tensor, *,
-                       radius: int = 3, energy_steps: int = 50,
+                       radius: int = 3, energy_steps: int = 50, pca: PCA | None = None, pca_k: int | None = None,
                        methods=("denoiser", "energy", "telea", "ns", "mean digit", "grey")) -> dict:
     """Every inpainter of notebook 05 on the same corrupted digits: {name: (N, 784) in [-1, 1]}.
 
@@ -34,7 +35,8 @@ def compare_inpainters(model: EncoderDecoder, images: torch.Tensor, noise: torch
     mask (0 = missing, kept pixels scaled as ``ae.dropout_noise`` does, e.g. 2 for
     p = 0.5). Methods: ``"denoiser"`` = ``model(images * noise)``, the whole output
     image; ``"energy"`` = ``energy_inpaint`` with ``model``'s decoder, started from
-    the denoiser's code; ``"telea"``, ``"ns"`` = ``opencv_inpaint`` (radius
+    the denoiser's code; ``"pca"`` = ``pca_inpaint(pca, images, known, pca_k)``, the
+    learnt linear inpainter; ``"telea"``, ``"ns"`` = ``opencv_inpaint`` (radius
     ``radius``); trivial baselines: ``"mean digit"`` fills the missing pixels with
     the mean training digit, ``"grey"`` leaves them at 0 (mid-grey, what the
     corrupted input shows there). Every method but the denoiser and the energy
@@ -46,6 +48,8 @@ def compare_inpainters(model: EncoderDecoder, images: torch.Tensor, noise: torch
     unknown = [m for m in methods if m not in INPAINTERS]
     if unknown:
         raise ValueError(f"unknown method(s) {unknown}: choose from {', '.join(INPAINTERS)}")
+    if "pca" in methods and (pca is None or pca_k is None):
+        raise ValueError("method 'pca' needs pca= (ae.pca_fit on training digits) and pca_k= (its components)")
     missing = noise == 0
     corrupted = images * noise
     out = {}
@@ -55,6 +59,8 @@ def compare_inpainters(model: EncoderDecoder, images: torch.Tensor, noise: torch
         elif m == "energy":
             out[m] = energy_inpaint(model, images, ~missing, steps=energy_steps,
                                     init=start_codes(model, corrupted))
+        elif m == "pca":
+            out[m] = pca_inpaint(pca, images, ~missing, pca_k)
         elif m in OPENCV_METHODS:
             out[m] = opencv_inpaint(images, missing, m, radius)
         elif m == "mean digit":

@@ -11,7 +11,10 @@ network, next to the real face. Here the digits are shrunk to ``size x size`` (1
   layer and a tanh on each side like the lecture's model. It takes *full-resolution*
   digits and its encoder sees only their block means, so ``ae.fit(upsampler, x_train)``
   trains it to give back the full digit from the small one, with the lecture's recipe
-  unchanged, and ``ae.reconstruct`` runs it.
+  unchanged, and ``ae.reconstruct`` runs it;
+* ``linear_upsampler``: the best *linear* map from the small digit to the full one, fitted
+  on the same training digits by least squares: what learning from data gives without a
+  non-linearity.
 
 Images are (N, 784) in [-1, 1] at full resolution, (N, size^2) when small. cv2 is
 imported inside ``upsample_bicubic``. Used by notebook 07.
@@ -29,7 +32,8 @@ from .data import load_mnist
 from .model import EncoderDecoder
 from .training import fit
 
-__all__ = ["SIZES", "downsample", "upsample_bicubic", "Upsampler", "skewed_subset", "trained_upsamplers"]
+__all__ = ["SIZES", "downsample", "upsample_bicubic", "Upsampler", "linear_upsampler", "skewed_subset",
+           "trained_upsampler"]
 
 #: The low resolutions the helpers accept: sizes that divide 28 (whole blocks of pixels).
 SIZES = (14, 7, 4, 2)
@@ -108,6 +112,29 @@ class Upsampler(EncoderDecoder):
         return f"size={self.size}, hidden={self.d}"
 
 
+def linear_upsampler(size: int, images: torch.Tensor, ridge: float = 1e-3):
+    """The least-squares linear map from ``size x size`` block means to the full digit, fitted on ``images``.
+
+    ``images``: (N, 784) training digits in [-1, 1]. Solves for ``W`` (784, size^2) and ``b`` (784,)
+    minimising ``sum_i ||W low_i + b - x_i||^2 + ridge N ||W||^2`` (normal equations in float64; the
+    small ridge keeps them well posed), ``low_i = downsample(x_i, size)``. Returns a function: (N, 784)
+    full digits -> (N, 784) up-sampled from their block means, clipped to [-1, 1]. Notebook 07's
+    learnt linear baseline for super-resolution.
+    """
+    size = _check_size(size)
+    check_digits(images, "images", n=784, unit_range=True)
+    low = downsample(images, size).double()
+    inputs = torch.cat([low, torch.ones(len(low), 1, dtype=torch.float64)], dim=1)  # a column of 1s: the bias
+    gram = inputs.T @ inputs
+    gram[:-1, :-1] += ridge * len(low) * torch.eye(size * size, dtype=torch.float64)
+    weights = torch.linalg.solve(gram, inputs.T @ images.double()).float()  # (size^2 + 1, 784)
+
+    def upsample(x: torch.Tensor) -> torch.Tensor:
+        return (downsample(x, size) @ weights[:-1] + weights[-1]).clamp(-1, 1)
+
+    return upsample
+
+
 def skewed_subset(labels: torch.Tensor, rare: int, kept: int, seed: int = 0) -> torch.Tensor:
     """A bool mask (N,) over a training set that keeps every digit but only ``kept`` of class ``rare``.
 
@@ -127,27 +154,25 @@ def skewed_subset(labels: torch.Tensor, rare: int, kept: int, seed: int = 0) -> 
     return mask
 
 
-def trained_upsamplers(hidden: int = 100, rare: int = 4, kept: int = 60, seed: int = 0,
-                       progress: bool = True) -> dict[str, Upsampler]:
-    """Three up-samplers trained with the lecture's recipe on the training digits; cached.
+def trained_upsampler(size: int, hidden: int = 100, rare: int | None = None, kept: int = 0, seed: int = 0,
+                      progress: bool = True) -> Upsampler:
+    """``Upsampler(size, hidden)`` trained with the lecture's recipe on the training digits; cached.
 
-    ``"14"``: 14 x 14 -> 28 x 28 and ``"7"``: 7 x 7 -> 28 x 28, on all 60,000 digits;
-    ``"7 skewed"``: 7 x 7 -> 28 x 28 on a class-skewed set, every digit but only ``kept``
-    of class ``rare`` (``skewed_subset``). Each is ``Upsampler(size, hidden)`` trained by
-    ``ae.fit`` (20 epochs, batches of 256, Adam 1e-3, MSE against the full digit) the first
-    time, then loaded from the cache.
+    20 epochs, batches of 256, Adam 1e-3, MSE against the full digit, by ``ae.fit``, the first
+    time; loaded from the cache afterwards. With ``rare`` (a class), the training set is skewed:
+    every digit but only ``kept`` of class ``rare`` (``skewed_subset``, seeded), the set of
+    notebook 07's bias experiment.
     """
-    hidden = check_positive_int(hidden, "hidden")
+    size, hidden = _check_size(size), check_positive_int(hidden, "hidden")
     x, y = load_mnist(train=True)
-    plans = {"14": (14, None), "7": (7, None), "7 skewed": (7, skewed_subset(y, rare, kept, seed))}
-    models = {}
-    for name, (size, subset) in plans.items():
-        def train(model, subset=subset, name=name):
-            if progress:
-                print(f"Training the up-sampler {name} (hidden {hidden}); cached for later runs.")
-            return fit(model, x if subset is None else x[subset], seed=seed, progress=progress)
+    subset = None if rare is None else skewed_subset(y, rare, kept, seed)
 
-        config = {"size": size, "hidden": hidden, "epochs": 20, "batch_size": 256, "lr": 1e-3,
-                  "rare": rare if subset is not None else None, "kept": kept if subset is not None else None}
-        models[name] = cached_model("upsampler", config, lambda size=size: Upsampler(size, hidden), train, seed=seed)
-    return models
+    def train(model):
+        if progress:
+            skew = "" if rare is None else f", only {kept} digits of class {rare}"
+            print(f"Training the {size}x{size} up-sampler (hidden {hidden}{skew}); cached for later runs.")
+        return fit(model, x if subset is None else x[subset], seed=seed, progress=progress)
+
+    config = {"size": size, "hidden": hidden, "epochs": 20, "batch_size": 256, "lr": 1e-3, "rare": rare,
+              "kept": kept if rare is not None else None}
+    return cached_model("upsampler", config, lambda: Upsampler(size, hidden), train, seed=seed)

@@ -1,8 +1,8 @@
 """Transformations of digits in pixel space, and the same moves made in latent space.
 
 The lecture shows zoom, shift, brightness and rotation carried out by moving an
-image's code in latent space (fig 5-8). On MNIST: ``shift``, ``zoom``, ``rotate``
-and ``brightness`` transform digits in pixel space; ``latent_direction`` estimates,
+image's code in latent space (fig 5-8). On MNIST: ``shift``, ``zoom``, ``rotate``,
+``brightness`` and ``blur`` transform digits in pixel space; ``latent_direction`` estimates,
 for one transformation, the mean change of an autoencoder's code over many
 training digits; ``move_in_latent`` adds ``t`` times that direction to new digits'
 codes and decodes them. Notebook 01 compares the result with the truly
@@ -30,7 +30,7 @@ from torch import nn
 from .checks import check_digits
 from .model import check_model, decode, encode
 
-__all__ = ["shift", "zoom", "rotate", "brightness", "latent_direction", "move_in_latent"]
+__all__ = ["shift", "zoom", "rotate", "brightness", "blur", "latent_direction", "move_in_latent"]
 
 
 def _digits(x, what: str = "x") -> tuple[torch.Tensor, bool]:
@@ -137,6 +137,26 @@ def brightness(x: torch.Tensor, factor=0.5) -> torch.Tensor:
     x, single = _digits(x)
     f = _amount(factor, len(x), "factor", low=0.0)
     out = ((x + 1) / 2 * f[:, None]).clamp(0, 1) * 2 - 1
+    return out[0] if single else out
+
+
+def blur(x: torch.Tensor, sigma=1.0) -> torch.Tensor:
+    """Gaussian blur of the ink with standard deviation ``sigma`` pixels (0: unchanged).
+
+    ``x``: (N, 784) or (784,) in [-1, 1]; ``sigma``: a number >= 0. The ink ``(x + 1) / 2`` is
+    convolved with a normalised Gaussian (radius 3 sigma, background beyond the frame), so a blurred
+    digit keeps its amount of ink, spread out. Notebook 07 (a digit made blurrier, as a control).
+    """
+    x, single = _digits(x)
+    s = float(_amount(sigma, 1, "sigma", low=0.0)[0])
+    if s == 0:
+        return x[0] if single else x
+    r = max(1, math.ceil(3 * s))
+    g = torch.exp(-torch.arange(-r, r + 1, dtype=torch.float32).square() / (2 * s * s))
+    g = g / g.sum()
+    ink = (x.reshape(-1, 1, 28, 28) + 1) / 2
+    ink = F.conv2d(F.conv2d(ink, g.view(1, 1, 1, -1), padding=(0, r)), g.view(1, 1, -1, 1), padding=(r, 0))
+    out = (ink * 2 - 1).clamp(-1, 1).reshape(-1, 784)
     return out[0] if single else out
 
 

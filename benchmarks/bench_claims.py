@@ -4,13 +4,16 @@ Executes each notebook cold (its own empty model cache, as in bench_notebooks.py
 seed with ``AEHELPERS_SEED`` set, so every model, mask and random draw changes, and collects
 each ``ae.check_claim`` through ``AEHELPERS_CLAIMS_LOG``. A claim that fails on a seed stops
 that notebook there (on full MNIST ``check_claim`` raises): the table marks it FAILS and the
-notebook's later claims are missing for that seed. Prints one markdown table: claim, notebook,
+notebook's later claims are missing for that seed; ``--keep-going`` reports it and runs on.
+``--cache DIR`` keeps one model cache per seed in DIR (DIR/seed-N) shared by the notebooks and
+by later runs, so a model several notebooks use is trained once per seed. Prints one markdown table: claim, notebook,
 lecture's claim or own finding, the value per seed, the threshold, and the smallest margin
 (how far inside the threshold, relative to it). Run from the repository root on an idle
 machine (each seed retrains every model: about the cold time of every notebook, per seed):
 
     .venv/bin/python benchmarks/bench_claims.py                  # every notebook, seeds 0 1 2
     .venv/bin/python benchmarks/bench_claims.py 03 05 --seeds 0 1
+    .venv/bin/python benchmarks/bench_claims.py --seeds 5 6 --cache /tmp/claims --keep-going
 """
 
 from __future__ import annotations
@@ -46,15 +49,25 @@ def main() -> None:
     ap = argparse.ArgumentParser(description="every notebook claim on several seeds")
     ap.add_argument("only", nargs="*", help="notebook number prefixes, e.g. 02 05")
     ap.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    ap.add_argument("--cache", type=Path, help="one model cache per seed in this folder, kept between runs")
+    ap.add_argument("--keep-going", action="store_true", help="report a failed claim and run on")
     args = ap.parse_args()
+    if args.keep_going:
+        os.environ["AEHELPERS_CLAIMS_KEEP_GOING"] = "1"
     paths, raw = notebooks_on_full_mnist(args.only)
     rows: dict[tuple[str, str], dict] = {}
     stops = []
     with tempfile.TemporaryDirectory() as tmp:
         for path in paths:
             for seed in args.seeds:
-                data = empty_cache(Path(tmp) / f"{path.stem}-{seed}", raw)
-                log = data / "claims.jsonl"
+                if args.cache:
+                    data = args.cache / f"seed-{seed}"
+                    if not data.exists():
+                        empty_cache(data, raw)
+                else:
+                    data = empty_cache(Path(tmp) / f"{path.stem}-{seed}", raw)
+                log = Path(tmp) / f"{path.stem}-{seed}.jsonl"
+                log.unlink(missing_ok=True)
                 stopped = run(path, seed, data, log)
                 if stopped:
                     stops.append(f"{path.name}, seed {seed}: {stopped}")
