@@ -2,7 +2,8 @@
 # environment in .venv, so nothing is installed into the system Python.
 #
 #   make lab                 set up, then open the notebooks in JupyterLab
-#   make test                set up, then run the unit tests, every notebook, then build and check the site
+#   make test                set up, then run the unit tests, every notebook (once), presentation mode,
+#                            then build and check the site from the executed notebooks
 #   make book                execute every notebook and build the static site (build/book/html)
 #   make models              train every model the notebooks use, once (before class)
 #   make student             write the student version of the notebooks to build/student/
@@ -36,7 +37,7 @@ endif
 lab: $(VENV)/.installed
 	$(BIN)/jupyter lab notebooks/
 
-## make test: set up, then run the unit tests, execute every notebook, then build and check the site
+## make test: set up, then run the unit tests, execute every notebook, check presentation mode, build and check the site
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 

@@ -29,7 +29,7 @@ import re
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from notebook_list import NOTEBOOKS, ROOT
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 GRADE_ID = re.compile(r"^ex(\d\d)_(\d+)$")
 
@@ -116,10 +116,10 @@ def student_notebook(nb: dict, name: str = "notebook") -> tuple[dict, list[str]]
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="default: notebooks/*.ipynb")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every notebooks/NN-*.ipynb")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "student", help="default: build/student/")
     args = parser.parse_args(argv)
-    paths = args.notebooks or sorted((ROOT / "notebooks").glob("*.ipynb"))
+    paths = args.notebooks or NOTEBOOKS
     args.out.mkdir(parents=True, exist_ok=True)
     for path in paths:
         nb = json.loads(path.read_text(encoding="utf-8"))

@@ -6,9 +6,12 @@ Now and then that wait misses a reply that has already arrived and sleeps until 
 stalled in 3 of 27 runs, each time for the whole cell timeout, with the kernel idle. Asking for
 the reply in short steps instead (each step looks at the socket afresh) stalled in 0 of 70.
 Everything here that executes notebooks goes through ``running_kernel`` or
-``execute_notebook``: ``tests_live/``, ``benchmarks/``, ``scripts/warm_models.py`` (``make
-models``) and the site build (``docs/book/build.py``). nbval, which executes the notebooks in
-``make test``, uses jupyter_client's blocking client and is not affected.
+``execute_notebook``: the notebooks' own test items (``conftest.py``, through
+``recorded_run.py``), ``tests_live/``, ``benchmarks/``, ``scripts/warm_models.py`` (``make
+models``) and the site build (``docs/book/build.py``).
+
+The kernel is always this Python's ``ipykernel`` (``ThisPythonKernel``), never another
+environment's kernelspec that happens to be installed under the name ``python3``.
 """
 
 from __future__ import annotations
@@ -19,12 +22,14 @@ from queue import Empty
 from time import monotonic
 
 import nbformat
+from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
+from jupyter_client.manager import AsyncKernelManager
 from jupyter_core.utils import run_sync
 from nbclient import NotebookClient
+from notebook_list import NOTEBOOKS, ROOT  # noqa: F401  (re-exported: the lecture's notebooks, in order)
+from traitlets import default
 
 STEP = 1.0  # seconds: the longest a missed reply can go unnoticed
-ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]-*.ipynb"))  # the lecture's notebooks, in order
 
 
 def _in_short_steps(channel) -> None:
@@ -55,18 +60,38 @@ class SteadyNotebookClient(NotebookClient):
     start_new_kernel_client = run_sync(async_start_new_kernel_client)
 
 
+class _ThisPython(KernelSpecManager):
+    """Kernel specs where ``python3`` is this interpreter's ipykernel."""
+
+    def get_kernel_spec(self, kernel_name):
+        if kernel_name == "python3":
+            from ipykernel.kernelspec import get_kernel_dict
+            return KernelSpec(resource_dir="", **get_kernel_dict())
+        return super().get_kernel_spec(kernel_name)
+
+
+class ThisPythonKernel(AsyncKernelManager):
+    """A kernel manager that starts ``python3`` as this Python's ipykernel."""
+
+    @default("kernel_spec_manager")
+    def _this_python(self):
+        return _ThisPython(data_dir=self.data_dir)
+
+
 def _client(nb: nbformat.NotebookNode, cwd: Path, timeout: int, **client_options) -> SteadyNotebookClient:
+    client_options.setdefault("kernel_manager_class", ThisPythonKernel)
     return SteadyNotebookClient(nb, timeout=timeout, kernel_name="python3",
                                 resources={"metadata": {"path": str(cwd)}}, **client_options)
 
 
 @contextlib.contextmanager
-def running_kernel(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 1800, **client_options):
-    """A started client for ``nb``, its kernel running in ``cwd``: execute cells one by one
-    with ``client.execute_cell(cell, index)``. ``client_options`` go to ``NotebookClient``.
-    The kernel shuts down on exit."""
+def running_kernel(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 1800, env: dict | None = None,
+                   **client_options):
+    """A started client for ``nb``, its kernel running in ``cwd`` (with the environment ``env``
+    if given): execute cells one by one with ``client.execute_cell(cell, index)``.
+    ``client_options`` go to ``NotebookClient``. The kernel shuts down on exit."""
     client = _client(nb, cwd, timeout, **client_options)
-    with client.setup_kernel():
+    with client.setup_kernel(**({"env": env} if env is not None else {})):
         yield client
 
 

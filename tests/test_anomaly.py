@@ -6,6 +6,7 @@ import torch
 import aehelpers as ae
 
 
+@pytest.mark.slow
 def test_leave_one_out_pcas_are_pca_fit_without_each_class(sample_digits):
     x, y = sample_digits
     pcas = ae.leave_one_out_pcas(x, y, k=10)

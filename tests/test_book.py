@@ -114,11 +114,26 @@ def test_remote_or_missing_assets_are_reported(tmp_path, page, css, js, found):
     assert len(problems) == 1 and found in problems[0], problems
 
 
+@pytest.mark.parametrize("img, problem", [
+    ('<img src="_images/0a1b2c.png">', "has no alt text"),
+    ('<img src="_images/0a1b2c.png" alt=" ">', "has no alt text"),
+    ('<img src="_images/0a1b2c.png" alt="_images/0a1b2c.png">', "has its file name as alt text"),
+    ('<img src="_images/0a1b2c.png" alt="0a1b2c">', "has its file name as alt text"),
+    ('<img src="_images/0a1b2c.png" alt="encoder kernels. Panels: d=30; d=500">', None),
+])
+def test_an_image_needs_alt_text_that_is_not_its_file_name(tmp_path, img, problem):
+    (tmp_path / "page.html").write_text(f"<html><body>{img}</body></html>")
+    (src, alt), = book.image_alts(tmp_path / "page.html").items()
+    found = book.alt_problem(src, alt)
+    assert (found is None) if problem is None else found.startswith(problem)
+
+
 # --- a whole (tiny) site --------------------------------------------------------------------
 
 NPM_OR_CACHE = shutil.which("npm") or (book.MATHJAX_CACHE / book.MATHJAX_FILE).is_file()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not NPM_OR_CACHE, reason="MathJax needs npm or a cached copy in build/mathjax/")
 def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_version(tmp_path):
     nb = nbformat.v4.new_notebook()
@@ -148,6 +163,8 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
     images = book.page_images(html / "notebooks" / "01-throwaway.html")
     assert len(images) == 1, "the figure, not the one drawn by the solution"
     assert (html / "notebooks" / images[0]).resolve().read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert book.image_alts(html / "notebooks" / "01-throwaway.html") == {images[0]: "a line"}, \
+        "the figure's title is its alt text"
     assert r"\(h = f(W_h x + b_h)\)" in page, "math is left for MathJax"
     assert "<table" in page and r"\(d\)" in page, "displayed Markdown is rendered, math included"
     assert book.site_problems(tmp_path / "out") == []

@@ -15,11 +15,14 @@ JupyterLab's menu (Run > Run All Cells) and checks, as a student would see it:
   the figure appears exactly once, and moving a slider with the keyboard redraws it (a
   different image, still exactly one).
 
-The server runs on the bundled sample (``AEHELPERS_DATASET=sample``) with its own empty model
-cache (a temporary ``AEHELPERS_DATA``), so it is fast and leaves the repository's cache alone.
+The server runs on the bundled sample (``AEHELPERS_DATASET=sample``) with an empty model cache
+of its own (``AEHELPERS_DATA=build/sample-data``, emptied first), so that the notebooks train
+their models in the browser (progress bars included) and the repository's cache is left alone;
+``tests_live/``'s checks on the sample then reuse the models trained here.
 On failure, a screenshot, the browser console and the server log are kept in
 ``build/browser-test/`` (named in the failure message). Without Chromium or Playwright the
-test is skipped with the reason (``.ci/run`` installs both).
+test is skipped with the reason (``.ci/run`` installs both); ``AEHELPERS_CHROMIUM`` names the
+Chromium to use, or ``none`` for a run as on a machine without one (scripts/chromium.py).
 """
 
 import json
@@ -36,14 +39,14 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from chromium import FLAGS, find_chromium  # scripts/ is on pytest's pythonpath (pyproject.toml)
+from notebook_list import NOTEBOOKS
+from recorded_run import SAMPLE_DATA
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
 ARTEFACTS = ROOT / "build" / "browser-test"
 
-# Flags that keep Chromium off the network and away from the GPU (CI runs as root: no sandbox).
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--no-first-run", "--disable-sync"]
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 SERVER_START_S = 90     # JupyterLab answering on its port
 KERNEL_START_S = 90     # the kernel of a freshly opened notebook is idle
@@ -57,22 +60,15 @@ def _code_sources(path: Path) -> list[str]:
     return ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
 
 
-def widget_notebooks(folder: Path = NOTEBOOK_DIR) -> list[Path]:
-    """Notebooks whose code uses ipywidgets (found by reading them, so new ones are included)."""
-    return [p for p in sorted(folder.glob("*.ipynb"))
-            if any(re.search(r"\bipywidgets\b", src) for src in _code_sources(p))]
+def widget_notebooks(notebooks: list[Path] = NOTEBOOKS) -> list[Path]:
+    """The notebooks whose code uses ipywidgets (found by reading them, so new ones are included)."""
+    return [p for p in notebooks if any(re.search(r"\bipywidgets\b", src) for src in _code_sources(p))]
 
 
 def is_interactive(source: str) -> bool:
     """A code cell that builds an interactive widget (``interact``, ``interactive``,
     ``ae.interactive_figure``, ...); cells whose rendered widget has a control count too."""
     return re.search(r"\binteract\w*\s*\(", source) is not None
-
-
-def find_chromium() -> str | None:
-    """Debian's Chromium (``/usr/bin/chromium``), or None if it is not installed."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    return found
 
 
 def _free_port() -> int:
@@ -86,7 +82,7 @@ class LabServer:
 
     Isolated from the user's Jupyter set-up (temporary config, data, runtime, settings and
     workspace folders); the kernel imports this checkout's ``aehelpers`` and uses the bundled
-    sample with an empty model cache. The log goes to ``log_path``.
+    sample with an empty model cache (``SAMPLE_DATA``, emptied). The log goes to ``log_path``.
     """
 
     def __init__(self, folder: Path, scratch: Path, log_path: Path):
@@ -100,13 +96,21 @@ class LabServer:
         env = dict(os.environ)
         env.pop("MPLBACKEND", None)  # tests set Agg; a student's kernel draws inline figures
         for name in ("JUPYTER_CONFIG_DIR", "JUPYTER_DATA_DIR", "JUPYTER_RUNTIME_DIR",
-                     "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR", "AEHELPERS_DATA"):
+                     "JUPYTERLAB_SETTINGS_DIR", "JUPYTERLAB_WORKSPACES_DIR"):
             folder = self.scratch / name.lower()
             folder.mkdir(parents=True, exist_ok=True)
             env[name] = str(folder)
+        shutil.rmtree(SAMPLE_DATA, ignore_errors=True)  # empty: the notebooks train in the browser
+        SAMPLE_DATA.mkdir(parents=True)
+        env["AEHELPERS_DATA"] = str(SAMPLE_DATA)
         news = self.scratch / "jupyterlab_settings_dir" / "@jupyterlab" / "apputils-extension"
         news.mkdir(parents=True, exist_ok=True)  # no "get notified about Jupyter news?" toast
         (news / "notification.jupyterlab-settings").write_text('{"fetchNews": "false"}')
+        # No autosave: a Run All longer than its 2-minute interval would write the outputs into the
+        # repository's notebooks (committed without outputs); the tabs are closed without saving.
+        docmanager = self.scratch / "jupyterlab_settings_dir" / "@jupyterlab" / "docmanager-extension"
+        docmanager.mkdir(parents=True, exist_ok=True)
+        (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
         env["AEHELPERS_DATASET"] = "sample"
         env.pop("AEHELPERS_RETRAIN", None)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
@@ -373,8 +377,20 @@ def move_slider_and_check(page, path, cell, before, label) -> str:
 WIDGET_NOTEBOOKS = widget_notebooks()
 
 
-def test_widget_notebooks_are_found():
-    assert WIDGET_NOTEBOOKS, f"no notebook in {NOTEBOOK_DIR} uses ipywidgets: the browser test checks nothing"
+def test_widget_notebooks_are_the_ones_whose_code_uses_ipywidgets(tmp_path):
+    """Found by their code: an import of ipywidgets counts, a mention in prose does not."""
+    import nbformat
+
+    def notebook(name, *cells):
+        nb = nbformat.v4.new_notebook(cells=list(cells))
+        nbformat.write(nb, tmp_path / name)
+        return tmp_path / name
+
+    uses = notebook("01-uses.ipynb", nbformat.v4.new_code_cell("import ipywidgets as widgets"))
+    mentions = notebook("02-mentions.ipynb", nbformat.v4.new_markdown_cell("Sliders come from ipywidgets."),
+                        nbformat.v4.new_code_cell("print('no widget')"))
+    assert widget_notebooks([uses, mentions]) == [uses]
+    assert WIDGET_NOTEBOOKS, "no notebook uses ipywidgets: the browser test would check nothing"
 
 
 @pytest.fixture(scope="module")
@@ -385,14 +401,14 @@ def browser(tmp_path_factory):
         reason="Playwright for Python is not installed: pip install -e '.[test]' (browser test skipped)")
     chromium = find_chromium()
     if chromium is None:
-        pytest.skip("Chromium not found (no `chromium` on PATH, no /usr/bin/chromium): "
+        pytest.skip("Chromium not found (no `chromium` on PATH, no /usr/bin/chromium, or AEHELPERS_CHROMIUM=none): "
                     "install Debian's package with `apt-get install -y chromium` (.ci/run does); "
                     "browser test skipped")
     profile = tmp_path_factory.mktemp("chromium-profile")
     with sync_api.sync_playwright() as playwright:
         try:
             context = playwright.chromium.launch_persistent_context(
-                str(profile), executable_path=chromium, headless=True, args=CHROMIUM_ARGS,
+                str(profile), executable_path=chromium, headless=True, args=FLAGS,
                 viewport={"width": 1400, "height": 1600})
         except Exception as err:  # noqa: BLE001 - any launch failure means "no usable browser"
             pytest.skip(f"Chromium at {chromium} could not be started by Playwright ({err}); browser test skipped")
@@ -413,13 +429,14 @@ def lab(browser, tmp_path_factory):
         server.stop()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.name)
 def test_widgets_work_in_jupyterlab(notebook, browser, lab):
     page = browser.new_page()
     console = []
     page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
     page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
-    started, failure = time.monotonic(), None
+    started, failure, original = time.monotonic(), None, notebook.read_bytes()
     try:
         notes = run_all_and_check(page, lab, notebook)
     except Exception as err:  # noqa: BLE001 - keep the evidence, then fail with its location
@@ -432,6 +449,9 @@ def test_widgets_work_in_jupyterlab(notebook, browser, lab):
         (ARTEFACTS / f"{notebook.stem}-console.log").write_text("\n".join(console) + "\n")
     finally:
         page.close()
+    if notebook.read_bytes() != original:  # the repository's notebook must stay as committed
+        notebook.write_bytes(original)
+        failure = failure or "JupyterLab saved the notebook while the test ran (restored it)"
     if failure:
         pytest.fail(f"{notebook.name} in JupyterLab: {failure}\n"
                     f"Artefacts (screenshot, browser console, server log): {ARTEFACTS}", pytrace=False)

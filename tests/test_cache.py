@@ -133,6 +133,7 @@ assert again.losses == model.losses
 """
 
 
+@pytest.mark.slow
 def test_lecture_recipe_runs_offline_on_the_bundled_sample(tmp_path):
     """The offline path end to end, in a fresh process: sample forced, empty data folder."""
     env = {**os.environ, "AEHELPERS_DATASET": "sample", "AEHELPERS_DATA": str(tmp_path),

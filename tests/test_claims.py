@@ -25,6 +25,7 @@ def test_a_failed_claim_raises_an_explicit_exception_on_full_mnist(full, value, 
         ae.check_claim("x", value, op, threshold, lecture=False)
 
 
+@pytest.mark.slow
 def test_claims_survive_python_O(full):
     """ClaimNotReproduced is raised, not asserted: `python -O` cannot switch it off."""
     import subprocess
@@ -42,8 +43,12 @@ def test_on_the_sample_the_outcome_is_printed_not_raised(fresh_data, capsys):
     assert "not asserted on the bundled sample (does NOT hold here): x" in capsys.readouterr().out
 
 
-def test_tensors_and_ranges(full):
+def test_tensors_and_ranges(full, capsys):
+    """A 0-d tensor is read as its number, and a range claim holds inside it, not outside."""
     ae.check_claim("t", torch.tensor(0.3), "in", (0.0, 1.0), lecture=False)
+    assert "measured 0.3 in (0, 1) (margin +30%)" in capsys.readouterr().out
+    with pytest.raises(ae.ClaimNotReproduced, match=r"measured 1.3 in \(0, 1\)"):
+        ae.check_claim("t", torch.tensor(1.3), "in", (0.0, 1.0), lecture=False)
 
 
 @pytest.mark.parametrize("args, kw, err, match", [

@@ -33,6 +33,7 @@ def test_normalize_rejects_float():
         data_mod.normalize(torch.zeros(3, 784))
 
 
+@pytest.mark.slow
 @needs_full
 def test_full_mnist_matches_torchvision_pipeline(monkeypatch):
     from torchvision.datasets import MNIST

@@ -1,7 +1,7 @@
 """Exercises: every check rejects the student's stub and trivial answers with a clear message,
 the master notebooks hold one nbgrader solution cell per registered exercise, and the student
-version generates. (That every check accepts its solution is proven by nbval running the master
-notebooks; the model-free solutions are also checked here.)"""
+version generates. (That every check accepts its solution is proven by `make test` executing the
+master notebooks; the model-free solutions are also checked here.)"""
 
 import json
 import re
@@ -17,9 +17,10 @@ import aehelpers.data as data_mod
 from aehelpers.exercises import ExerciseNotPassed, check, list_exercises
 
 import make_student_version as student  # scripts/ is on pytest's pythonpath (pyproject.toml)
+from notebook_list import NOTEBOOKS as _NOTEBOOKS
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = {p.name[:2]: p for p in sorted((ROOT / "notebooks").glob("*.ipynb"))}
+NOTEBOOKS = {p.name[:2]: p for p in _NOTEBOOKS}
 WITH_EXERCISES = ("01", "02", "03", "04", "05", "06", "07")
 
 
@@ -177,6 +178,7 @@ STUB_ANSWERS = ("01.2", "02.1", "02.2", "03.1", "03.2", "04.1", "04.2", "05.1", 
                 "07.2")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("ex_id", STUB_ANSWERS)
 def test_checks_reject_the_student_stub(ex_id, sample_models):
     stubs = _student_functions(ex_id[:2])[ex_id]
@@ -184,11 +186,13 @@ def test_checks_reject_the_student_stub(ex_id, sample_models):
     _rejects(ex_id, answer, sample_models, "still raises NotImplementedError", f"Exercise {ex_id}: your code here")
 
 
+@pytest.mark.slow
 def test_checks_reject_none(sample_models):
     # check() refuses None before any exercise's own check runs: one exercise shows it for all
     _rejects(list_exercises()[0].id, None, sample_models, "None")
 
 
+@pytest.mark.slow
 def test_trivial_answers_are_rejected_with_what_is_wrong(sample_models):
     x = ae.load_mnist(train=False)[0]
     d = 30
@@ -230,6 +234,7 @@ def _one_layer_penalty(encoder, x):
     return (1 - h ** 2).square() @ encoder[0].weight.square().sum(dim=1)
 
 
+@pytest.mark.slow
 def test_trivial_answers_of_notebook_06_are_rejected_with_what_is_wrong(sample_models):
     from torch.autograd.functional import jacobian
     _rejects("06.1", lambda enc, x: torch.zeros(len(x)), sample_models, "differs from autograd's")
@@ -271,6 +276,7 @@ def _master_solution(nb_id, ex_id, name):
     return namespace[name]
 
 
+@pytest.mark.slow
 def test_model_free_solutions_pass_their_checks(sample_models, capsys):
     assert check("02.2", _master_solution("02", "02.2", "backward_by_hand"))
     assert check("04.1", _master_solution("04", "04.1", "responsive_kernels"))
@@ -282,6 +288,7 @@ def test_model_free_solutions_pass_their_checks(sample_models, capsys):
     assert "three tanh layers" in out and "it learnt the posterior mean" in out
 
 
+@pytest.mark.slow
 def test_trivial_answers_of_notebook_07_are_rejected_with_what_is_wrong(sample_models):
     _rejects("07.1", lambda s, y: 0.5, sample_models, "overlapping scores", "ranked right")
     _rejects("07.1", lambda s, y: torch.zeros(len(s)), sample_models, "not one finite number")

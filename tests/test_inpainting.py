@@ -117,6 +117,7 @@ def test_fill_missing_and_square_mask(digits):
 
 # --- energy_inpaint ---------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_energy_inpaint_recovers_a_decodable_image_from_its_known_pixels():
     torch.manual_seed(0)
     model = ae.Autoencoder(784, 5).eval()

@@ -205,6 +205,7 @@ def test_tied_autoencoder_decodes_with_the_transposed_encoder():
     torch.testing.assert_close(linear(x), (x @ W.T + linear.encoder[0].bias) @ W + linear.decoder_bias)
 
 
+@pytest.mark.slow
 def test_linear_tied_autoencoder_trained_by_fit_finds_the_pca_subspace():
     g = torch.Generator().manual_seed(0)
     basis = torch.linalg.qr(torch.randn(12, 2, generator=g))[0].T  # a 2-D subspace of R^12

@@ -8,9 +8,9 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from notebook_list import NOTEBOOKS  # scripts/ is on pytest's pythonpath (pyproject.toml)
 
 ROOT = Path(__file__).resolve().parent.parent
-NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 # pip name -> conda-forge name, where they differ
 CONDA_NAME = {"torch": "pytorch", "opencv-python-headless": "opencv"}
 
@@ -104,6 +104,7 @@ assert os.listdir(os.environ["AEHELPERS_DATA"]) == [], "import wrote files"
 """
 
 
+@pytest.mark.slow
 def test_import_has_no_side_effects(tmp_path):
     env = {"AEHELPERS_DATA": str(tmp_path), "PATH": "/usr/bin:/bin"}
     run = subprocess.run([sys.executable, "-c", IMPORT_CHECK], env=env, capture_output=True, text=True)
@@ -124,19 +125,32 @@ def test_the_python_floor_is_declared_alike_everywhere():
     assert f"sys.version_info < ({floor.replace('.', ', ')})" in (ROOT / "Makefile").read_text()
 
 
-def test_the_code_runs_on_the_lowest_supported_python():
-    """CI's Python is the floor itself; elsewhere, the floor's interpreter compiles every file."""
+def _notebook_code(path: Path) -> str:
+    """A notebook's code cells as one Python file, cell after cell."""
+    cells = json.loads(path.read_text())["cells"]
+    return "\n\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code") + "\n"
+
+
+COMPILE = "import sys\nfor name in sys.argv[1:]:\n    compile(open(name, encoding='utf-8').read(), name, 'exec')\n"
+
+
+def test_the_code_runs_on_the_lowest_supported_python(tmp_path):
+    """Every Python file and every notebook's code compiles with the lowest supported Python
+    (e.g. no f-string nesting the same quotes, new in 3.12): with this interpreter when it is
+    that version, as in CI, else with pythonX.Y from the PATH."""
     import shutil
 
     floor = _floor()
-    if sys.version_info[:2] == floor:
-        return  # this whole test run is the check
-    exe = shutil.which("python%d.%d" % floor)
+    exe = sys.executable if sys.version_info[:2] == floor else shutil.which("python%d.%d" % floor)
     if exe is None:
         pytest.skip(f"python{floor[0]}.{floor[1]} is not installed here: the lowest supported Python is not checked")
-    files = [str(p) for d in ("aehelpers", "tests", "scripts", "benchmarks") for p in (ROOT / d).rglob("*.py")]
-    run = subprocess.run([exe, "-m", "py_compile", *files], capture_output=True, text=True)
-    assert run.returncode == 0, run.stderr
+    files = [str(p) for d in ("aehelpers", "tests", "tests_live", "scripts", "benchmarks", "docs")
+             for p in (ROOT / d).rglob("*.py")] + [str(ROOT / "conftest.py")]
+    for path in NOTEBOOKS:
+        (tmp_path / f"{path.stem}.py").write_text(_notebook_code(path), encoding="utf-8")
+        files.append(str(tmp_path / f"{path.stem}.py"))
+    run = subprocess.run([exe, "-c", COMPILE, *files], capture_output=True, text=True)
+    assert run.returncode == 0, f"python{floor[0]}.{floor[1]} cannot compile:\n{run.stderr[-3000:]}"
 
 
 # Exported although no notebook calls them: what a user catches or subclasses, and the corruption
@@ -177,6 +191,7 @@ def _dotted(path: Path) -> str:
     return ".".join(path.relative_to(ROOT).with_suffix("").parts).removesuffix(".__init__")
 
 
+@pytest.mark.slow
 def test_every_module_imports_alone_and_names_what_it_exports():
     """Each module imported first, in a fresh interpreter: an import cycle would fail here."""
     names = [_dotted(p) for p in _modules()]
@@ -213,10 +228,43 @@ def test_fit_is_the_only_training_loop():
     assert len(found) == 1 and found[0].startswith("aehelpers/training.py:"), found
 
 
-def test_ci_asserts_the_claims_on_full_mnist():
-    """With full MNIST seeded, CI forbids the silent fallback to the sample (claims would only be printed)."""
-    ci = (ROOT / ".ci" / "run").read_text()
-    assert re.search(r"^\s*export AEHELPERS_DATASET=full$", ci, re.M)
+def _run_ci(tmp_path, with_shared: bool) -> tuple[subprocess.CompletedProcess, str]:
+    """.ci/run in a copy of the checkout, with stand-ins for `make` (it records its arguments and
+    AEHELPERS_DATASET) and for `chromium` (so nothing is installed); ../shared/mnist holds four
+    tiny .gz files when ``with_shared``. Returns the run and what `make` recorded."""
+    import gzip
+    import shutil
+
+    repo, bin_dir, log = tmp_path / "repo", tmp_path / "bin", tmp_path / "make.log"
+    (repo / ".ci").mkdir(parents=True)
+    shutil.copy(ROOT / ".ci" / "run", repo / ".ci" / "run")
+    bin_dir.mkdir()
+    (bin_dir / "make").write_text(f'#!/bin/sh\necho "$* AEHELPERS_DATASET=${{AEHELPERS_DATASET-unset}}" >> {log}\n')
+    (bin_dir / "chromium").write_text("#!/bin/sh\n")
+    for tool in ("make", "chromium"):
+        (bin_dir / tool).chmod(0o755)
+    if with_shared:
+        (tmp_path / "shared" / "mnist").mkdir(parents=True)
+        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte",
+                     "t10k-labels-idx1-ubyte"):
+            (tmp_path / "shared" / "mnist" / f"{name}.gz").write_bytes(gzip.compress(name.encode()))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(tmp_path)}
+    run = subprocess.run(["bash", str(repo / ".ci" / "run")], env=env, capture_output=True, text=True, timeout=60)
+    return run, log.read_text() if log.exists() else ""
+
+
+def test_ci_asserts_the_claims_on_full_mnist(tmp_path):
+    """With ../shared/mnist beside the checkout, .ci/run seeds data/MNIST/raw from it and runs
+    `make test` with AEHELPERS_DATASET=full (no silent fallback to the sample, whose claims are
+    only printed); without it, the variable stays unset."""
+    run, made = _run_ci(tmp_path / "seeded", with_shared=True)
+    assert run.returncode == 0, run.stderr
+    assert made == "test AEHELPERS_DATASET=full\n"
+    raw = tmp_path / "seeded" / "repo" / "data" / "MNIST" / "raw"
+    assert (raw / "t10k-labels-idx1-ubyte").read_bytes() == b"t10k-labels-idx1-ubyte", "decompressed"
+    run, made = _run_ci(tmp_path / "bare", with_shared=False)
+    assert run.returncode == 0, run.stderr
+    assert made == "test AEHELPERS_DATASET=unset\n"
 
 
 def _make(tmp_path, python_script: str):
@@ -244,6 +292,7 @@ def test_make_removes_a_venv_without_pip_and_says_why(tmp_path):
     assert not venv.exists(), "the broken venv is removed, so the next make starts clean"
 
 
+@pytest.mark.slow
 def test_a_non_editable_install_carries_the_bundled_sample(tmp_path):
     """pip install . (not -e): the sample must travel inside the wheel. Built from a copy of the
     package's files, so that the build leaves nothing in the checkout (setuptools writes build/)."""

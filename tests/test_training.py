@@ -32,6 +32,7 @@ def test_fit_loss_is_the_mean_mse_over_the_epoch(digits):
     assert losses == pytest.approx([expected, expected], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_same_seed_same_losses_other_seed_other_losses(digits):
     a = ae.fit(_model(), digits, epochs=2, batch_size=64, seed=3, progress=False)
     b = ae.fit(_model(), digits, epochs=2, batch_size=64, seed=3, progress=False)
@@ -78,6 +79,7 @@ def test_penalty_is_added_to_the_loss(digits):
     assert losses == pytest.approx([expected], rel=1e-5)
 
 
+@pytest.mark.slow
 def test_the_contractive_penalty_contracts():
     points, _ = ae.TwoBranchCurve().sample(512, seed=0)
     penalties = []
@@ -224,6 +226,7 @@ def _reference_loop(model, data, *, epochs, batch_size, lr, seed, denoise=False,
     return model
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("denoise", [False, True])
 def test_fit_is_the_five_steps_with_torch_adam(digits, denoise):
     """fit == the lecture's loop with torch.optim.Adam (and, denoising, the dropout mask)."""
@@ -284,6 +287,7 @@ torch.save(model.state_dict(), sys.argv[1])
 """
 
 
+@pytest.mark.slow
 def test_training_is_deterministic_across_processes(tmp_path):
     """Train the same model in two fresh processes: bitwise the same weights on the CPU."""
     import subprocess

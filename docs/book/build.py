@@ -9,27 +9,32 @@ Steps, each printed with its time:
 1. MathJax 3 from the npm package ``mathjax`` (``npm pack mathjax@3``), kept in the
    git-ignored ``build/mathjax/`` so later builds need neither npm nor a network.
 2. Every ``notebooks/NN-*.ipynb``, in order, executed in a fresh ``python3`` kernel of this
-   Python, from the notebooks/ folder, as "Restart & Run All" does; trained models come from
-   the model cache (``data/models/``), so this is fast once the models exist.
-3. The executed copies, in ``build/book/src/notebooks/``, turned into what the site shows:
+   Python, from the notebooks/ folder, as "Restart & Run All" does (``scripts/recorded_run.py``:
+   each figure's PNG gets its title and panel titles as alt text); trained models come from
+   the model cache (``data/models/``), so this is fast once the models exist. With
+   ``--executed DIR`` the notebooks are not executed: their executed copies are read from DIR
+   (``make test`` passes ``build/executed/``, what its notebook items left there).
+3. The executed notebooks, in ``build/book/src/notebooks/``, turned into what the site shows:
    exercises in their student version (each region between ``### BEGIN SOLUTION`` and
    ``### END SOLUTION`` replaced by the stub of ``scripts/make_student_version.py``, that
    cell's outputs dropped) and live widgets
    dropped (a static page cannot run a kernel), keeping the static PNG shown with a widget.
-4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py`` and ``index.md``,
-   ``docs/results.png``, the notebooks, MathJax) into ``build/book/html``.
+4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py``, ``index.md`` and
+   ``keyboard.js``, ``docs/results.png``, the notebooks, MathJax, the figures' alt texts) into
+   ``build/book/html``.
 5. The site is checked (``site_problems``): a page per notebook, every figure present as an
-   image, and no page loading anything from the network. Any problem fails the build.
+   image with alt text that says what it shows, and no page loading anything from the
+   network. Any problem fails the build.
 
-``docs/book/test_site.py`` runs this build as part of ``make test`` and adds a check in
-headless Chromium that the math renders.
+``docs/book/test_site.py`` runs this build as part of ``make test`` and adds checks in
+headless Chromium: the math renders, and an accessibility audit (axe-core) of every page.
 """
 
 from __future__ import annotations
 
 import argparse
 import html.parser
-import os
+import json
 import re
 import shutil
 import subprocess
@@ -48,17 +53,51 @@ HERE = Path(__file__).resolve().parent
 MATHJAX_CACHE = ROOT / "build" / "mathjax"
 MATHJAX_FILE = "tex-svg-full.js"  # conf.py's mathjax_path names the same file
 MATHJAX_PACKAGE = "mathjax@3"
+AXE_CACHE = ROOT / "build" / "axe-core"  # axe-core, for the site test's accessibility audit
+AXE_PACKAGE = "axe-core@4"
+ALT_TEXTS = "figure_alt.json"  # {PNG SHA-256: alt text}, read by conf.py
 
 # The student version comes from scripts/make_student_version.py (standard library only), so
 # the site shows exactly what students get: its markers (BEGIN, END), exercise_id and
 # strip_solutions, which raises its MarkerError for malformed regions.
 import make_student_version as student  # noqa: E402
+from notebook_list import NOTEBOOKS, notebooks_in  # noqa: E402
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
 # ---------------------------------------------------------------------------------------------
-# 1. MathJax, vendored from npm
+# 1. MathJax (and the site test's axe-core), vendored from npm
+
+
+def from_npm(package: str, members: dict[str, str], cache: Path) -> None:
+    """Files of the npm ``package`` fetched with ``npm pack`` into ``cache``.
+
+    ``members``: ``{path in the package's tarball: file name in cache}``. SystemExit with what
+    to do when npm is missing or the registry cannot be reached.
+    """
+    npm = shutil.which("npm")
+    names = ", ".join(members.values())
+    if npm is None:
+        raise SystemExit(
+            f"found neither npm nor a cached copy of {names} in {cache}/.\nInstall npm (Debian: "
+            f"apt-get install npm) and run it again, or put {names} from the npm package {package} "
+            f"into {cache}/.")
+    with tempfile.TemporaryDirectory() as tmp:
+        run = subprocess.run([npm, "pack", package, "--silent", "--pack-destination", tmp],
+                             cwd=tmp, capture_output=True, text=True)
+        tarballs = list(Path(tmp).glob("*.tgz"))
+        if run.returncode != 0 or len(tarballs) != 1:
+            raise SystemExit(
+                f"`npm pack {package}` failed (exit {run.returncode}):\n{run.stderr.strip()}\n"
+                f"Check that the npm registry is reachable, or put {names} from {package} into {cache}/.")
+        cache.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(tarballs[0]) as tar:
+            for member, name in members.items():
+                data = tar.extractfile(member).read()
+                (cache / f"{name}.part").write_bytes(data)
+                (cache / f"{name}.part").replace(cache / name)  # no half-written file in the cache
+    print(f"  {tarballs[0].name} from npm, cached in {cache}/")
 
 
 def ensure_mathjax(cache: Path = MATHJAX_CACHE) -> Path:
@@ -68,31 +107,21 @@ def ensure_mathjax(cache: Path = MATHJAX_CACHE) -> Path:
     extension and draws math as SVG, so a page loads nothing else from MathJax.
     """
     target = cache / MATHJAX_FILE
-    if target.is_file():
-        return target
-    npm = shutil.which("npm")
-    if npm is None:
-        raise SystemExit(
-            f"make book needs MathJax to render math offline, and found neither npm nor a cached "
-            f"copy in {cache}/.\nInstall npm (Debian: apt-get install npm) and run it again, or "
-            f"put {MATHJAX_FILE} (and LICENSE) from the npm package {MATHJAX_PACKAGE} into {cache}/.")
-    with tempfile.TemporaryDirectory() as tmp:
-        run = subprocess.run([npm, "pack", MATHJAX_PACKAGE, "--silent", "--pack-destination", tmp],
-                             cwd=tmp, capture_output=True, text=True)
-        tarballs = list(Path(tmp).glob("mathjax-*.tgz"))
-        if run.returncode != 0 or len(tarballs) != 1:
-            raise SystemExit(
-                f"`npm pack {MATHJAX_PACKAGE}` failed (exit {run.returncode}), so MathJax could not "
-                f"be fetched:\n{run.stderr.strip()}\nCheck that the npm registry is reachable, or "
-                f"put {MATHJAX_FILE} (and LICENSE) from {MATHJAX_PACKAGE} into {cache}/.")
-        cache.mkdir(parents=True, exist_ok=True)
-        with tarfile.open(tarballs[0]) as tar:
-            for member, name in ((f"package/es5/{MATHJAX_FILE}", MATHJAX_FILE),
-                                 ("package/LICENSE", "LICENSE")):
-                data = tar.extractfile(member).read()
-                (cache / f"{name}.part").write_bytes(data)
-                (cache / f"{name}.part").replace(cache / name)  # no half-written file in the cache
-    print(f"  MathJax: {tarballs[0].name} from npm, cached in {cache}/")
+    if not target.is_file():
+        try:
+            from_npm(MATHJAX_PACKAGE, {f"package/es5/{MATHJAX_FILE}": MATHJAX_FILE,
+                                       "package/LICENSE": "LICENSE"}, cache)
+        except SystemExit as err:
+            raise SystemExit(f"make book needs MathJax to render math offline, and {err}") from None
+    return target
+
+
+def ensure_axe(cache: Path = AXE_CACHE) -> Path:
+    """Path of axe-core's ``axe.min.js`` (the accessibility audit of docs/book/test_site.py):
+    from the cache, else fetched with ``npm pack``; SystemExit saying why it cannot be had."""
+    target = cache / "axe.min.js"
+    if not target.is_file():
+        from_npm(AXE_PACKAGE, {"package/axe.min.js": "axe.min.js", "package/LICENSE": "LICENSE"}, cache)
     return target
 
 
@@ -103,38 +132,20 @@ def ensure_mathjax(cache: Path = MATHJAX_CACHE) -> Path:
 def execute(path: Path, timeout: int = 1800) -> nbformat.NotebookNode:
     """The notebook at ``path`` executed top to bottom in a fresh kernel of this Python.
 
-    The kernel runs in the notebook's folder (relative paths work as in JupyterLab) with
-    the inline backend, so figures come out as PNG even where MPLBACKEND says Agg.
-    An error in any cell stops the build with the notebook's name and the traceback.
+    ``scripts/recorded_run.py`` runs it from the notebook's folder (relative paths work as in
+    JupyterLab) with the inline backend, so figures come out as PNG even where MPLBACKEND says
+    Agg, and each figure's PNG carries its alt text (its title and panel titles). An error in
+    any cell stops the build with the notebook's name and the traceback.
     """
-    from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
-    from jupyter_client.manager import AsyncKernelManager
     from nbclient.exceptions import CellExecutionError
-    from notebook_client import execute_notebook
-    from traitlets import default
+    from recorded_run import RecordedRun
 
-    class ThisPython(KernelSpecManager):
-        # "python3" is always this interpreter's ipykernel, never another environment's
-        # kernelspec that happens to be installed under the same name (as nbval's
-        # --nbval-current-env, which `make test` uses).
-        def get_kernel_spec(self, kernel_name):
-            if kernel_name == "python3":
-                from ipykernel.kernelspec import get_kernel_dict
-                return KernelSpec(resource_dir="", **get_kernel_dict())
-            return super().get_kernel_spec(kernel_name)
-
-    class ThisPythonKernel(AsyncKernelManager):
-        @default("kernel_spec_manager")
-        def _this_python(self):
-            return ThisPython(data_dir=self.data_dir)
-
-    nb = nbformat.read(path, as_version=4)
-    env = dict(os.environ, MPLBACKEND="module://matplotlib_inline.backend_inline")
     try:
-        execute_notebook(nb, path.parent, timeout, env=env, kernel_manager_class=ThisPythonKernel)
+        with RecordedRun(path, timeout=timeout) as run:
+            run.run_all()
+            return run.executed()
     except CellExecutionError as err:
         raise SystemExit(f"{path.name} failed, so the site was not built:\n{err}") from None
-    return nb
 
 
 # ---------------------------------------------------------------------------------------------
@@ -268,6 +279,7 @@ class _Page(html.parser.HTMLParser):
     def __init__(self):
         super().__init__(convert_charrefs=True)
         self.assets, self.css, self.scripts, self.images, self._in = [], [], [], [], None
+        self.alts = {}  # the alt attribute of each image, by src (None: no alt attribute)
 
     def handle_starttag(self, tag, attrs):
         attrs = dict(attrs)
@@ -280,6 +292,7 @@ class _Page(html.parser.HTMLParser):
                     self.assets.append((tag, url.strip().split(" ")[0]))
         if tag == "img" and attrs.get("src"):
             self.images.append(attrs["src"])
+            self.alts[attrs["src"]] = attrs.get("alt")
         if attrs.get("style"):
             self.css.append(attrs["style"])
         self._in = tag if tag in ("style", "script") else None
@@ -372,6 +385,33 @@ def page_images(page: Path) -> list[str]:
     return parser.images
 
 
+def image_alts(page: Path) -> dict[str, str | None]:
+    """The alt text of every <img> on a page, by its src (None where it has none)."""
+    parser = _Page()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser.alts
+
+
+def alt_problem(src: str, alt: str | None) -> str | None:
+    """Why an image's alt text does not say what the image shows (None if it is fine): missing,
+    empty, or the file's name (Sphinx's default, a hash for notebook figures)."""
+    name = Path(urlparse(src).path).name
+    if alt is None or not alt.strip():
+        return "has no alt text"
+    if alt.strip() in (src, name, Path(name).stem) or Path(name).stem in alt:
+        return f"has its file name as alt text ({alt!r})"
+    return None
+
+
+def alt_texts(notebooks: list[nbformat.NotebookNode]) -> dict[str, str]:
+    """``{PNG SHA-256: alt text}`` of every image output that carries one (recorded_run)."""
+    from recorded_run import png_sha256
+
+    return {png_sha256(out): out["metadata"]["image/png"]["alt"]
+            for nb in notebooks for cell in nb.cells for out in cell.get("outputs", [])
+            if png_sha256(out) and out.get("metadata", {}).get("image/png", {}).get("alt")}
+
+
 def count_figures(nb: nbformat.NotebookNode) -> int:
     """How many image outputs (PNG, JPEG or SVG) the notebook's cells hold."""
     kinds = ("image/png", "image/jpeg", "image/svg+xml")
@@ -387,8 +427,8 @@ def site_problems(out: Path) -> list[str]:
 
     A page per notebook, titled by the notebook's first heading; each of its figures
     present as an <img> whose file exists (as many images on the page as figures in the
-    executed notebook, at least); no solution markers left; no Markdown table left as text;
-    no remote assets (remote_assets).
+    executed notebook, at least), with alt text that is not its file name (alt_problem); no
+    solution markers left; no Markdown table left as text; no remote assets (remote_assets).
     """
     html_dir, problems = out / "html", []
     if not (html_dir / "index.html").is_file():
@@ -401,9 +441,11 @@ def site_problems(out: Path) -> list[str]:
         nb = nbformat.read(source, as_version=4)
         text = page.read_text(encoding="utf-8")
         images = page_images(page)
-        for src in images:
+        for src, alt in image_alts(page).items():
             if is_remote(src) or (_local(page, src) is not None and not _local(page, src).is_file()):
                 problems.append(f"{page.name}: image {src} is missing")
+            if alt_problem(src, alt):
+                problems.append(f"{page.name}: image {src} {alt_problem(src, alt)}")
         figures = count_figures(nb)
         if len(images) < figures:
             problems.append(f"{page.name}: {figures} figures in the notebook, {len(images)} images on the page")
@@ -418,8 +460,12 @@ def site_problems(out: Path) -> list[str]:
 # ---------------------------------------------------------------------------------------------
 
 
-def build(notebooks: list[Path], out: Path) -> Path:
-    """Execute ``notebooks`` and build the site into ``out/html``; returns its index.html."""
+def build(notebooks: list[Path], out: Path, executed: Path | None = None) -> Path:
+    """Build the site of ``notebooks`` into ``out/html``; returns its index.html.
+
+    Each notebook is executed, or, with ``executed``, its executed copy is read from that folder
+    (``executed / path.name``, as conftest.py's notebook items leave them in build/executed/).
+    """
     start = time.perf_counter()
     mathjax = ensure_mathjax()
     src = out / "src"
@@ -429,18 +475,27 @@ def build(notebooks: list[Path], out: Path) -> Path:
     shutil.copy2(mathjax, src / "_static" / "mathjax" / MATHJAX_FILE)
     shutil.copy2(mathjax.parent / "LICENSE", src / "_static" / "mathjax" / "LICENSE")
     shutil.copy2(HERE / "conf.py", src / "conf.py")
+    shutil.copy2(HERE / "keyboard.js", src / "_static" / "keyboard.js")
     shutil.copy2(ROOT / "docs" / "results.png", src / "results.png")
 
-    executed = []
+    pages, shown = [], []
     for path in notebooks:
         began = time.perf_counter()
-        nb = site_version(execute(path), name=path.name)
+        if executed is None:
+            nb = execute(path)
+            how = "executed"
+        else:
+            nb = nbformat.read(executed / path.name, as_version=4)
+            how = f"read the executed copy from {executed}/ for"
+        nb = site_version(nb, name=path.name)
         nbformat.write(nb, src / "notebooks" / path.name)
-        executed.append(src / "notebooks" / path.name)
-        print(f"  executed {path.name} in {time.perf_counter() - began:.0f} s", flush=True)
+        pages.append(src / "notebooks" / path.name)
+        shown.append(nb)
+        print(f"  {how} {path.name} in {time.perf_counter() - began:.0f} s", flush=True)
 
+    (src / ALT_TEXTS).write_text(json.dumps(alt_texts(shown), indent=1, ensure_ascii=False), encoding="utf-8")
     template = (HERE / "index.md").read_text(encoding="utf-8")
-    (src / "index.md").write_text(landing_page(template, notebooks, data_note(executed)), encoding="utf-8")
+    (src / "index.md").write_text(landing_page(template, notebooks, data_note(pages)), encoding="utf-8")
     began = time.perf_counter()
     render(src, out / "html")
     print(f"  rendered {len(notebooks) + 1} pages in {time.perf_counter() - began:.0f} s", flush=True)
@@ -456,15 +511,22 @@ def build(notebooks: list[Path], out: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description="execute every notebook and build the static site")
-    ap.add_argument("--notebooks", type=Path, default=ROOT / "notebooks",
+    ap.add_argument("--notebooks", type=Path, default=None,
                     help="folder of NN-*.ipynb notebooks (default: notebooks/)")
+    ap.add_argument("--executed", type=Path, default=None,
+                    help="folder with the notebooks' executed copies (e.g. build/executed): "
+                         "render those instead of executing the notebooks")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "book",
                     help="build folder; the site goes to OUT/html (default: build/book)")
     args = ap.parse_args(argv)
-    notebooks = sorted(args.notebooks.resolve().glob("[0-9][0-9]-*.ipynb"))
+    notebooks = notebooks_in(args.notebooks.resolve()) if args.notebooks else NOTEBOOKS
     if not notebooks:
         raise SystemExit(f"no notebooks NN-*.ipynb in {args.notebooks}")
-    build(notebooks, args.out.resolve())
+    if args.executed is not None:
+        missing = [p.name for p in notebooks if not (args.executed / p.name).is_file()]
+        if missing:
+            raise SystemExit(f"no executed copy of {', '.join(missing)} in {args.executed}/")
+    build(notebooks, args.out.resolve(), args.executed and args.executed.resolve())
 
 
 if __name__ == "__main__":

@@ -29,6 +29,7 @@ nb_ipywidgets_js = {}
 html_theme = "furo"
 html_title = "Autoencoders — a course companion"
 html_static_path = ["_static"]
+html_js_files = ["keyboard.js"]  # code blocks that scroll sideways take the keyboard focus
 html_copy_source = False  # no second copy of every notebook (outputs included) in _sources/
 html_show_sourcelink = False
 
@@ -38,3 +39,25 @@ html_show_sourcelink = False
 mathjax_path = "mathjax/tex-svg-full.js"
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+
+
+# Alt text of the notebooks' figures. myst-nb names each image file after the SHA-256 of its
+# bytes and gives it no alt text (Sphinx then writes the file name); build.py writes
+# figure_alt.json, {SHA-256: the figure's title and panel titles}, recorded when the figure was
+# drawn (scripts/recorded_run.py).
+def _figure_alt_texts(app, doctree):
+    import json
+    from pathlib import Path
+
+    from docutils import nodes
+
+    table = Path(app.srcdir) / "figure_alt.json"
+    alts = json.loads(table.read_text(encoding="utf-8")) if table.is_file() else {}
+    for image in doctree.findall(nodes.image):
+        alt = alts.get(Path(image["uri"]).stem)
+        if alt and not image.get("alt"):
+            image["alt"] = alt
+
+
+def setup(app):
+    app.connect("doctree-read", _figure_alt_texts)

@@ -1,12 +1,20 @@
 """The static site, built by `make book` from every notebook, checked page by page.
 
-pytest collects this folder last (pyproject's testpaths: tests, notebooks, docs/book), so
-the notebooks have already run and filled the model cache: the build executes each
-notebook again with its models cached. The math check opens a page in headless Chromium
-when Debian's chromium and Playwright for Python are installed, and is skipped (with the
-reason) when they are not; a screenshot of a failing page is kept in build/site-test/.
+pytest collects this folder last (pyproject's testpaths: tests, notebooks, tests_live,
+docs/book). When the notebooks' own items (conftest.py) executed every notebook in this
+session, the site is built from the executed copies they left in build/executed/
+(``build.py --executed``), so no notebook runs again; run alone (``pytest docs/book``), the
+build executes them itself. ``build()`` already fails on a missing page or figure, on a
+figure without alt text and on anything loaded from the network (``site_problems``).
+
+Two checks open the pages in headless Chromium (scripts/chromium.py): the math renders, and
+every page passes an accessibility audit by axe-core (fetched with ``npm pack`` like MathJax,
+cached in build/axe-core/) with no violation of serious or critical impact. Each is skipped,
+saying why, without Chromium and Playwright, or (the audit) without axe-core. A screenshot of
+a page that fails is kept in build/site-test/.
 """
 
+import contextlib
 import hashlib
 import html
 import importlib.util
@@ -18,16 +26,17 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from notebook_client import NOTEBOOKS  # scripts/ is on pytest's pythonpath (pyproject.toml)
+from chromium import FLAGS, find_chromium  # scripts/ is on pytest's pythonpath (pyproject.toml)
+from notebook_list import NOTEBOOKS
+
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "build" / "book"
 HTML = OUT / "html"
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--no-first-run", "--disable-sync"]
 MATH = 'class="math notranslate'  # each formula Sphinx leaves for MathJax
+SERIOUS = ("serious", "critical")  # axe-core's impacts that fail the audit
 FAILURES = ROOT / "build" / "site-test"
 
 spec = importlib.util.spec_from_file_location("book_build", HERE / "build.py")
@@ -36,10 +45,15 @@ spec.loader.exec_module(book)
 
 
 @pytest.fixture(scope="module")
-def site():
-    """Run `make book`'s build (docs/book/build.py) once; its output is shown on failure."""
+def site(executed_notebooks):
+    """Run `make book`'s build (docs/book/build.py) once, from this session's executed copies of
+    the notebooks when there is one of each; its output is shown on failure."""
     start = time.perf_counter()
-    run = subprocess.run([sys.executable, str(HERE / "build.py")], capture_output=True, text=True)
+    command = [sys.executable, str(HERE / "build.py")]
+    copies = [executed_notebooks[path.resolve()].copy for path in NOTEBOOKS if path.resolve() in executed_notebooks]
+    if len(copies) == len(NOTEBOOKS):
+        command += ["--executed", str(copies[0].parent)]
+    run = subprocess.run(command, capture_output=True, text=True)
     assert run.returncode == 0, f"the site build failed:\n{run.stdout}\n{run.stderr}"
     print(f"site built in {time.perf_counter() - start:.0f} s\n{run.stdout}")
     return HTML
@@ -103,10 +117,6 @@ def test_exercises_show_the_student_version(site):
                     assert line.strip() not in text, f"{path.name} shows a line of a solution: {line.strip()!r}"
 
 
-def test_nothing_is_loaded_from_the_network(site):
-    assert book.remote_assets(site) == []
-
-
 def test_no_asset_is_stored_twice(site):
     seen = {}
     for path in sorted(site.rglob("*")):
@@ -130,42 +140,90 @@ PROSE = """() => {
 }"""
 
 
-def test_math_renders_in_headless_chromium(site):
-    if not CHROMIUM.is_file():
-        pytest.skip(f"no {CHROMIUM} (Debian package chromium): the math is not checked in a browser")
+@pytest.fixture(scope="module")
+def chromium():
+    """Headless Chromium driven by Playwright; the test is skipped, saying why, without them."""
+    path = find_chromium()
+    if path is None:
+        pytest.skip("no Chromium (no `chromium` on the PATH, no /usr/bin/chromium, or AEHELPERS_CHROMIUM=none): "
+                    "the pages are not checked in a browser; on Debian `apt-get install chromium`")
+    sync_api = pytest.importorskip("playwright.sync_api",
+                                   reason="Playwright for Python is not installed: the pages are not checked in a browser")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=path, args=FLAGS)
+        yield browser
+        browser.close()
+
+
+@contextlib.contextmanager
+def opened(browser, page_file: Path):
+    """``page_file`` open in a fresh tab that cannot leave the machine, with MathJax done;
+    yields (tab, requests made, JavaScript errors). A screenshot is kept if the block fails."""
+    page = browser.new_page()
+    requests, errors = [], []
+    page.on("request", lambda request: requests.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())  # never leave the machine
     try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("Playwright for Python is not installed: the math is not checked in a browser")
-    page_file = _math_page(site)
-    spans = page_file.read_text(encoding="utf-8").count(MATH)
-    assert spans > 0, "no math on any notebook page"
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
-        page = browser.new_page()
-        requests, errors = [], []
-        page.on("request", lambda request: requests.append(request.url))
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        page.route(re.compile(r"^(https?|wss?)://"), lambda route: route.abort())  # never leave the machine
-        try:
-            page.goto(page_file.as_uri())
+        page.goto(page_file.as_uri())
+        if MATH in page_file.read_text(encoding="utf-8"):
             page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise",
                                    timeout=30_000)
             page.evaluate("() => MathJax.startup.promise")
-            typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
-            failed = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
-            raw = re.findall(r"\$[^$\n]{1,80}\$|\\\(.{1,80}?\\\)|\\\[.{1,80}?\\\]", page.evaluate(PROSE))
-            remote = [url for url in requests if not url.startswith(("file:", "data:", "blob:"))]
-            assert typeset == spans, f"{spans} math elements, {typeset} typeset by MathJax"
-            assert failed == 0, f"{failed} formulas with TeX errors"
-            assert raw == [], f"raw TeX left in the text: {raw[:5]}"
-            assert remote == [], f"requests to the network: {remote}"
-            assert errors == [], f"JavaScript errors: {errors}"
-        except Exception:
-            FAILURES.mkdir(parents=True, exist_ok=True)
-            shot = FAILURES / f"{page_file.stem}.png"
-            page.screenshot(path=str(shot), full_page=True)
-            print(f"screenshot of the failing page: {shot}")
-            raise
-        finally:
-            browser.close()
+        yield page, requests, errors
+    except Exception:
+        FAILURES.mkdir(parents=True, exist_ok=True)
+        shot = FAILURES / f"{page_file.stem}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        print(f"screenshot of the failing page: {shot}")
+        raise
+    finally:
+        page.close()
+
+
+def test_math_renders_in_headless_chromium(site, chromium):
+    page_file = _math_page(site)
+    spans = page_file.read_text(encoding="utf-8").count(MATH)
+    assert spans > 0, "no math on any notebook page"
+    with opened(chromium, page_file) as (page, requests, errors):
+        typeset = page.evaluate("() => document.querySelectorAll('mjx-container').length")
+        failed = page.evaluate("() => document.querySelectorAll('mjx-merror').length")
+        raw = re.findall(r"\$[^$\n]{1,80}\$|\\\(.{1,80}?\\\)|\\\[.{1,80}?\\\]", page.evaluate(PROSE))
+        remote = [url for url in requests if not url.startswith(("file:", "data:", "blob:"))]
+        assert typeset == spans, f"{spans} math elements, {typeset} typeset by MathJax"
+        assert failed == 0, f"{failed} formulas with TeX errors"
+        assert raw == [], f"raw TeX left in the text: {raw[:5]}"
+        assert remote == [], f"requests to the network: {remote}"
+        assert errors == [], f"JavaScript errors: {errors}"
+
+
+@pytest.fixture(scope="module")
+def axe():
+    """axe-core's script (build/axe-core/axe.min.js, fetched with npm pack if missing)."""
+    try:
+        return book.ensure_axe().read_text(encoding="utf-8")
+    except SystemExit as err:
+        pytest.skip(f"axe-core is not available, so the pages are not audited: {err}")
+
+
+def describe_violations(violations: list[dict]) -> list[str]:
+    """One line per axe-core violation: rule, impact, what it asks for, where (the first 3 nodes)."""
+    lines = []
+    for v in violations:
+        where = "; ".join(" ".join(node["target"]) if isinstance(node["target"], list) else str(node["target"])
+                          for node in v["nodes"][:3])
+        lines.append(f"{v['id']} ({v['impact']}, {len(v['nodes'])} elements): {v['help']} -- e.g. {where}")
+    return lines
+
+
+PAGES = ["index"] + [f"notebooks/{path.stem}" for path in NOTEBOOKS]
+
+
+@pytest.mark.parametrize("name", PAGES)
+def test_every_page_passes_an_accessibility_audit(site, chromium, axe, name):
+    """axe-core (WCAG 2 A and AA, and its best practices) finds nothing serious or critical."""
+    with opened(chromium, site / f"{name}.html") as (page, _, _):
+        page.add_script_tag(content=axe)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        serious = [v for v in result["violations"] if v["impact"] in SERIOUS]
+        assert not serious, f"{name}.html:\n  " + "\n  ".join(describe_violations(serious))

@@ -1,0 +1,113 @@
+"""Every notebook executed once, top to bottom in a fresh kernel, one pytest item per code cell.
+
+``pytest`` collects each ``notebooks/NN-*.ipynb`` as a file whose items are its code cells
+(``notebooks/02-autoencoder.ipynb::Cell 5``, numbered as in the file), run in order in one
+kernel: a cell fails when it raises (an error, or a claim that does not hold:
+``ae.check_claim`` raises on full MNIST), and the cells after a failed one are skipped.
+Selecting one cell runs the cells before it first, without reporting them.
+
+This one execution (``scripts/recorded_run.py``) serves three checks: the claims (the items
+themselves), the layout of every figure in normal mode (``tests_live/``, which gets the figure
+records through the ``executed_notebooks`` fixture) and the static site (``docs/book/``, which
+renders the executed copies that each fully executed notebook leaves in ``build/executed/``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient.exceptions import CellExecutionError
+from notebook_list import NOTEBOOKS, ROOT
+from recorded_run import RecordedRun, figures_folder
+
+EXECUTED = ROOT / "build" / "executed"  # the executed copies of this session's notebook runs
+_SESSION = pytest.StashKey[dict]()
+
+
+@dataclasses.dataclass
+class ExecutedNotebook:
+    """A notebook that this session executed fully, with no cell failing."""
+
+    copy: Path            # build/executed/NN-name.ipynb: outputs, images with alt text
+    figures: list[dict]   # one layout record per figure shown (RecordedRun.figures)
+
+
+def pytest_collect_file(file_path: Path, parent):
+    if file_path.suffix == ".ipynb" and file_path.resolve() in NOTEBOOKS:
+        return NotebookFile.from_parent(parent, path=file_path)
+    return None
+
+
+class CellFailed(Exception):
+    """A code cell raised: the message is nbclient's (the cell's source and traceback)."""
+
+
+class NotebookFile(pytest.File):
+    """A notebook: its code cells are the items; one kernel runs them all, in order."""
+
+    run: RecordedRun | None = None
+    failed: int | None = None
+
+    def collect(self):
+        nb = nbformat.read(self.path, as_version=4)
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code":
+                yield NotebookCell.from_parent(self, name=f"Cell {index}", index=index)
+
+    def setup(self):
+        self.run = RecordedRun(self.path, save_figures=figures_folder(self.path, "normal")).__enter__()
+
+    def teardown(self):
+        if self.run is None:  # the kernel did not start: setup's error says why
+            return
+        try:
+            if self.failed is None and self.run.ran == set(self.run.code_cells):
+                EXECUTED.mkdir(parents=True, exist_ok=True)
+                copy = EXECUTED / self.path.name
+                nbformat.write(self.run.executed(), copy)
+                self.config.stash.setdefault(_SESSION, {})[self.path.resolve()] = \
+                    ExecutedNotebook(copy, self.run.figures())
+        finally:
+            self.run.__exit__(None, None, None)
+
+
+class NotebookCell(pytest.Item):
+    """One code cell, run in its notebook's kernel after the cells before it."""
+
+    def __init__(self, *, index: int, **kwargs):
+        super().__init__(**kwargs)
+        self.index = index
+        self.add_marker(pytest.mark.slow)
+
+    def runtest(self):
+        notebook: NotebookFile = self.parent
+        if notebook.failed is not None:
+            pytest.skip(f"cell {notebook.failed} of {self.path.name} failed")
+        for index in notebook.run.code_cells:
+            if index > self.index:
+                break
+            if index not in notebook.run.ran:
+                try:
+                    notebook.run.run(index)
+                except CellExecutionError as err:
+                    notebook.failed = index
+                    raise CellFailed(f"{self.path.name}, cell {index}:\n{err}") from None
+
+    def repr_failure(self, excinfo):
+        if isinstance(excinfo.value, CellFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo)
+
+    def reportinfo(self):
+        return self.path, None, f"{self.path.name}::{self.name}"
+
+
+@pytest.fixture(scope="session")
+def executed_notebooks(request) -> dict[Path, ExecutedNotebook]:
+    """The notebooks that this session's notebook items executed fully, by (resolved) path;
+    empty when they were not selected (e.g. ``pytest tests_live``): the checks then execute
+    what they need themselves."""
+    return request.config.stash.setdefault(_SESSION, {})
