@@ -88,7 +88,7 @@ def _check_02_2(answer, r):
             p.data.mul_(3)
         x = torch.rand(batch, n, generator=gen, dtype=torch.float64) * 2 - 1
         ref = _reference_grads(model, x)
-        out = r.call(answer, model, x.clone(), what="backward_by_hand(model, x)", no_grad=True)
+        out = r.call(answer, model, x.clone(), what="backward_by_hand(model, x)", no_autograd=True)
         r.require_keys(out, tuple(ref), "backward_by_hand must return",
                        "one gradient per parameter: W_h = model.encoder[0].weight, b_h its bias, W_x = "
                        "model.decoder[0].weight, b_x its bias")

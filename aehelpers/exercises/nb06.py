@@ -39,35 +39,6 @@ def _jacobian_norms(encoder: nn.Module, x: torch.Tensor) -> torch.Tensor:
     return torch.stack([jacobian(enc64, xi).square().sum() for xi in x.double()])
 
 
-class _AutogradUsed(RuntimeError):
-    """Raised when autograd records an operation for a backward pass while an answer runs."""
-
-
-def _refuse_to_save(_tensor):
-    raise _AutogradUsed("autograd recorded an operation to differentiate later")
-
-
-def _call_without_autograd(r, fn, *args, what: str):
-    """``r.call(fn, *args, no_grad=True)``, and also refuse reverse-mode autograd switched back on inside
-    (``torch.enable_grad``, ``torch.autograd.functional.jacobian``, ``torch.func.jacrev``,
-    ``ae.encoder_jacobian``): autograd's saved-tensor hooks fire whenever an operation is recorded
-    for a backward pass, which plain tensor arithmetic under ``no_grad`` never does. Forward-mode
-    differentiation (``torch.func.jacfwd``) records nothing for a backward pass and is not caught."""
-    def run():
-        try:
-            with torch.autograd.graph.saved_tensors_hooks(_refuse_to_save, lambda t: t):
-                return fn(*args)
-        except NotImplementedError:
-            raise
-        except RuntimeError as err:
-            if isinstance(err, _AutogradUsed) or "saved tensor hooks" in str(err):
-                r.fail(f"{what} uses autograd (a Jacobian or a backward pass computed by PyTorch)",
-                       "the point is the closed form: compute h layer by layer, then the Jacobian from the "
-                       "weights and the factors (1 - h^2), with tensor operations only")
-            raise
-    return r.call(run, what=what, no_grad=True)
-
-
 def _describe(n: int, hidden: tuple[int, ...], batch: int) -> str:
     layers = {1: "one tanh layer", 2: "two tanh layers", 3: "three tanh layers"}[len(hidden)]
     return f"{layers}, {' -> '.join(map(str, (n, *hidden)))}, a batch of {batch}"
@@ -82,7 +53,7 @@ def _check_06_1(answer, r):
         x = torch.rand(batch, n, generator=gen) * 2 - 1
         ref = _jacobian_norms(encoder, x)
         where = _describe(n, hidden, batch)
-        out = _call_without_autograd(r, answer, encoder, x.clone(), what="jacobian_norm_by_hand(encoder, x)")
+        out = r.call(answer, encoder, x.clone(), what="jacobian_norm_by_hand(encoder, x)", no_autograd=True)
         if any(p.grad is not None for p in encoder.parameters()):
             r.fail("your function filled the parameters' .grad: it used autograd",
                    "compute the Jacobian from the weights and the tanh outputs, with tensor operations only")
