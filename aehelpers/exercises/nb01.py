@@ -10,6 +10,7 @@ from ..model import check_model, decode, encode, reconstruct
 from ..transforms import latent_direction, shift
 from .registry import as_tensor, exercise, held_out_digits
 
+N_FIT = 2000   # training digits the 01.1 check passes to the answer (as many as the notebook's fit_x)
 N_EVAL = 500   # held-out test digits the 01.1 check moves
 N_CLASS_DIGITS = 3000  # training digits the 01.2 check splits by class
 
@@ -25,18 +26,27 @@ def _ink_area(x: torch.Tensor) -> torch.Tensor:
     return (x > 0).double().sum(1)
 
 
+def _training_digits(n: int) -> torch.Tensor:
+    """``n`` training digits drawn with the checks' own seed (not the notebook's draw)."""
+    x, _ = load_mnist(train=True)
+    return x[torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))[:n]]
+
+
 @exercise("01.1", "a latent direction for thickness", needs=("model",))
 def _check_01_1(answer, r, model):
     check_model(model)
+    r.require_function(answer, "check('01.1', thickness_direction, model=MODELS['shallow'])")
+    fit = _training_digits(N_FIT)
     x = held_out_digits(N_EVAL)
     codes = encode(model, x)
     d = codes.shape[1]
-    direction = as_tensor(answer, r, "the direction", shape=(d,))
-    r.ok(f"the direction is a finite vector of the code size d = {d}")
+    direction = as_tensor(r.call(answer, model, fit.clone(), what="thickness_direction(model, images)"),
+                          r, "thickness_direction(model, images)", shape=(d,))
+    r.ok(f"on {len(fit)} training digits it returns a finite vector of the code size d = {d}")
     r.require(float(direction.norm()) > 1e-3, f"it is not zero (length {float(direction.norm()):.3f})",
               "the direction is (almost) zero: moving along it changes nothing",
-              "a latent direction is a mean change of codes, encode(thick) - encode(x), averaged over "
-              "many training digits (ae.latent_direction)")
+              "a latent direction is how much the code changes, on average over the digits, when they are "
+              "thickened in pixel space")
     recon = reconstruct(model, x)
     moved = decode(model, codes + direction.float()[None])
     gain = _ink_area(moved) - _ink_area(recon)
@@ -47,8 +57,9 @@ def _check_01_1(answer, r, model):
               f"more ink for {share:.0%} of them",
               f"moving held-out test digits along it changes their ink area by {rel:+.0%} on average "
               f"(more ink for {share:.0%} of them); a thickness direction adds at least 10 % for 80 % of them",
-              "thicken training digits in pixel space (e.g. a 3x3 max-pool of the ink, (x + 1) / 2), "
-              "then take the mean code change; a negative result means the direction points to thinner")
+              "a negative change means the direction points to thinner digits: the change of the code is "
+              "(code of the thickened digit) minus (code of the digit), and thickening must add ink "
+              "around every stroke")
     target = _thicken(x)
     err_moved, err_recon = ((moved - target) ** 2).mean(1), ((recon - target) ** 2).mean(1)
     closed = float(1 - err_moved.mean() / err_recon.mean())
@@ -57,8 +68,9 @@ def _check_01_1(answer, r, model):
               "(a 3x3 dilation) than the plain reconstructions",
               f"the moved digits are not closer to thickened digits than the plain reconstructions "
               f"(MSE change {-closed:+.0%}): the direction adds ink, but not as thicker strokes",
-              "thickening spreads every stroke sideways; brightening or adding blobs is not it. "
-              "Define thickening in pixel space and let ae.latent_direction average it")
+              "thickening spreads every stroke sideways, by a pixel or so; brightening, or adding blobs, is "
+              "not it. And the direction is a mean over the digits, not a sum: one step along it should "
+              "move a digit by about one thickening")
 
 
 def _mean_cosine(directions: torch.Tensor) -> float:
@@ -72,7 +84,7 @@ def _mean_cosine(directions: torch.Tensor) -> float:
 @exercise("01.2", "one direction for every class?", needs=("model",))
 def _check_01_2(answer, r, model):
     check_model(model)
-    r.require_function(answer, "check('01.2', class_directions, model=shallow)")
+    r.require_function(answer, "check('01.2', class_directions, model=MODELS['shallow'])")
     x, y = load_mnist(train=True)
     pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(1234))[:N_CLASS_DIGITS]
     x, y = x[pick], y[pick]
@@ -90,7 +102,8 @@ def _check_01_2(answer, r, model):
         r.require(err < 0.02, f"for '{name}' the ten class directions match the check's own "
                   f"(ae.latent_direction on each class's digits, {len(x)} training digits)",
                   f"for '{name}' the class directions differ from the check's own by up to {err:.0%}",
-                  "row c is ae.latent_direction(model, images[labels == c], transform), for c = 0..9 in order")
+                  "row c is the latent direction of the transform estimated on the digits of class c alone "
+                  "(the labels say which), rows in the order of the classes 0..9, each a mean over its class")
         consistency[name] = _mean_cosine(ref)
     (a, ca), (b, cb) = consistency.items()
     r.ok(f"measured: the classes agree on '{a}' (mean cosine between two classes' directions {ca:.2f}) "

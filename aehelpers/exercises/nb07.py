@@ -53,7 +53,7 @@ def _number(out, r, what: str) -> float:
         shape = f" of shape {tuple(out.shape)}" if isinstance(out, torch.Tensor) else ""
         r.fail(f"{what} returned {type(out).__name__}{shape} {out if not shape else ''}".rstrip()
                + ", not one finite number",
-               "return one number for the whole set of scores, e.g. float(...) of a mean over all pairs")
+               "return one number for the whole set of scores (a fraction of pairs), not one per example")
     return float(out)
 
 
@@ -62,8 +62,8 @@ def _check_07_1(answer, r):
     r.require_function(answer, "check('07.1', auc_by_pairs)")
     gen = torch.Generator().manual_seed(707)
     hints = {
-        "scores with many ties (integers 0..4)": "a tie is neither a win nor a loss: count it one half, "
-        "(pos > neg) + 0.5 * (pos == neg), averaged over all (anomaly, normal) pairs",
+        "scores with many ties (integers 0..4)": "a tie is neither a win nor a loss: it counts one half "
+        "of a pair ranked right",
         "all 50 scores equal": "when every score ties, every pair counts one half: the AUC is 0.5",
         "3 anomalies among 500 normal examples": "average over the pairs, not over the examples: "
         "P anomalies and Q normal digits make P * Q pairs",
@@ -75,9 +75,9 @@ def _check_07_1(answer, r):
         if abs(out - ref) > AUC_TOL:
             r.fail(f"{where}: your AUC is {out:.4f}, the fraction of (anomaly, normal) pairs ranked right is "
                    f"{ref:.4f} (ae.roc_auc agrees)",
-                   hints.get(where, "compare every anomaly's score with every normal digit's score "
-                             "(broadcasting: pos[:, None] - neg[None, :]), the labels say which is which "
-                             "(True / 1 = anomaly)"))
+                   hints.get(where, "compare every anomaly's score with every normal example's score, "
+                             "every pair once; the labels say which is which (True / 1 = anomaly), and a "
+                             "higher score means more anomalous"))
         r.ok(f"{where}: AUC {out:.4f}, as the rank statistic and ae.roc_auc")
     where, scores, labels = _auc_cases(torch.Generator().manual_seed(708))[0]
     flipped = _number(r.call(answer, -scores, labels.clone(), what="auc_by_pairs(-scores, labels)"), r,
@@ -144,12 +144,13 @@ def _check_07_2(answer, r):
             bool((level.round() >= 0).all() and (level.round() <= 2 ** bits - 1).all())
         _need(r, on_centre, f"{where}: your values are not the centres of the 2^{bits} = {2 ** bits} levels "
               "(low + (k + 1/2) * step, k = 0 .. 2^bits - 1)",
-              "step = (high - low) / 2**bits; k = floor((codes - low) / step), clamped to 0 .. 2**bits - 1; "
-              "return low + (k + 0.5) * step (the same k for every value in a level: that is what is stored)", done)
+              "every value of one level must come back as the same number, that level's centre: half a "
+              "step above the level's lower edge (the level number is what is stored)", done)
         _need(r, float(err) <= 0.5 + RANGE_TOL,
               f"{where}: a value moves by {float(err):.2f} steps: more than half a step",
-              "each value belongs to the level it falls in, floor((codes - low) / step): replace it by that "
-              "level's centre, not its edge", done)
+              "each value belongs to the level it falls in (rounding down, counted from low): replace it "
+              "by that level's centre, not its edge, and not the nearest of 2^bits evenly spaced values "
+              "that include low and high", done)
         worst = max(worst, float(err))
         ref = _reference_roundtrip(inside, bits, low, high)
         _need(r, bool(((out - ref).abs() / step < RANGE_TOL).all()),
@@ -170,8 +171,8 @@ def _check_07_2(answer, r):
         ends = low.double() + torch.tensor([0.5, 2 ** bits - 0.5]).double()[:, None] * step
         _need(r, bool(((clipped - ends).abs() / step < RANGE_TOL).all()),
               f"{where}: codes outside [low, high] are not clipped to the first / last level's centre",
-              "test digits may have codes outside the training range: clamp the level number to "
-              "0 .. 2**bits - 1 (torch.clamp)", done)
+              "test digits may have codes outside the training range: the level number must stay "
+              "between the first and the last level", done)
         rms[bits] = float(((out - inside.double()) / width).square().mean().sqrt())
         done.append(bits)
     tried = f"at {', '.join(map(str, BITS[:-1]))} and {BITS[-1]} bits"
