@@ -40,6 +40,15 @@ mathjax_path = "mathjax/tex-svg-full.js"
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
 
+# The Chinese edition (build.py builds it with -D language=zh_CN): the notebooks' prose comes from
+# the gettext catalogs in docs/locales, which build.py copies to locales/ here (Sphinx writes the
+# compiled .mo files next to them). One catalog per notebook; scripts/i18n.py extracts and merges
+# them (Sphinx's gettext builder, then sphinx-intl) and writes the Chinese notebooks from them.
+locale_dirs = ["locales/"]
+gettext_compact = False
+gettext_uuid = False
+gettext_additional_targets = []  # display math and code blocks are extracted as they are, never changed
+
 
 # Alt text of the notebooks' figures. myst-nb names each image file after the SHA-256 of its
 # bytes and gives it no alt text (Sphinx then writes the file name); build.py writes
