@@ -288,6 +288,26 @@ def update(notebooks: list[Path] = NOTEBOOKS) -> None:
     if run.returncode != 0:
         raise SystemExit(f"sphinx-intl update failed:\n{run.stdout}{run.stderr}")
     print(run.stdout.rstrip())
+    for path in notebooks:
+        fill_display_math(path)
+
+
+def fill_display_math(path: Path) -> None:
+    """Display math is extracted but never translated: its entry's msgstr is its msgid (Sphinx
+    counts that as translated), also when the formula changed (no fuzzy entry to review)."""
+    po = load_catalog(path)
+    formulas = {u.msgid for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
+                for u in segment(cell.source) if u.kind == "literal"}
+    changed = False
+    for entry in po:
+        if entry.msgid in formulas and not entry.obsolete and (entry.msgstr != entry.msgid or entry.fuzzy):
+            entry.msgstr = entry.msgid
+            if entry.fuzzy:
+                entry.flags.remove("fuzzy")
+            entry.previous_msgid = None
+            changed = True
+    if changed:
+        po.save()
 
 
 # ---------------------------------------------------------------------------------------------
