@@ -25,6 +25,8 @@ IDS = {"ids": lambda p: p.name}
 # Catalog entries that justifiably lack a glossary term's Chinese: (notebook, English form, the
 # start of the msgid) -> why.
 GLOSSARY_EXCEPTIONS = {
+    ("07-applications.ipynb", "tied", "Write `auc_by_pairs"):
+        '"tied pairs" are pairs whose scores tie (平局), not tied weights (绑定权重)',
 }
 
 
