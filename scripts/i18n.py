@@ -158,6 +158,13 @@ def current(po) -> dict[str, str]:
     return {e.msgid: e.msgstr for e in po if e.msgstr and not e.fuzzy and not e.obsolete}
 
 
+def difference(new: str, old: str, context: int = 40) -> str:
+    """The two texts from a little before their first difference: what an editor changed."""
+    at = next((i for i, (a, b) in enumerate(zip(new, old)) if a != b), min(len(new), len(old)))
+    start = max(0, at - context)
+    return f"now  ...{new[start:start + 2 * context + 40]!r}\n    was  ...{old[start:start + 2 * context + 40]!r}"
+
+
 def unescaped_list_start(msgstr: str) -> bool:
     """True when MyST would read the translation as a list or a heading, not a paragraph
     ("1. …", "- …"): Sphinx then ignores it and shows the English. Write "1\\. …"."""
@@ -283,23 +290,35 @@ def extract(notebooks: list[Path] = NOTEBOOKS, work: Path = WORK) -> Path:
 def update(notebooks: list[Path] = NOTEBOOKS) -> None:
     """Re-extract the English and merge it into the catalogs (sphinx-intl update)."""
     pot = extract(notebooks)
+    before = {path: [e.msgid for e in load_catalog(path) if not e.obsolete]
+              for path in notebooks if catalog_path(path).is_file()}
     run = subprocess.run([sys.executable, "-m", "sphinx_intl", "update", "-p", str(pot), "-d", str(LOCALES),
                           "-l", LANGUAGE, "-w", "0", "-j", "1"], capture_output=True, text=True)
     if run.returncode != 0:
         raise SystemExit(f"sphinx-intl update failed:\n{run.stdout}{run.stderr}")
     print(run.stdout.rstrip())
     for path in notebooks:
-        fill_display_math(path)
+        tidy(path, before.get(path, []))
 
 
-def fill_display_math(path: Path) -> None:
-    """Display math is extracted but never translated: its entry's msgstr is its msgid (Sphinx
-    counts that as translated), also when the formula changed (no fuzzy entry to review)."""
+def tidy(path: Path, before: list[str]) -> None:
+    """After sphinx-intl: each fuzzy entry gets the English it was translated from as its previous
+    msgid (``#| msgid``, as ``msgmerge --previous`` writes it), so a translator sees what changed;
+    display math is extracted but never translated: its entry's msgstr is its msgid (Sphinx counts
+    that as translated), also when the formula changed (no fuzzy entry to review)."""
+    import difflib
+
     po = load_catalog(path)
     formulas = {u.msgid for cell in nbformat.read(path, as_version=4).cells if cell.cell_type == "markdown"
                 for u in segment(cell.source) if u.kind == "literal"}
+    live = {e.msgid for e in po if not e.obsolete}
+    gone = [m for m in before if m not in live]
     changed = False
     for entry in po:
+        if entry.fuzzy and not entry.obsolete and not entry.previous_msgid and entry.msgid not in formulas:
+            was = difflib.get_close_matches(entry.msgid, gone, n=1, cutoff=0.5)
+            if was:
+                entry.previous_msgid, changed = was[0], True
         if entry.msgid in formulas and not entry.obsolete and (entry.msgstr != entry.msgid or entry.fuzzy):
             entry.msgstr = entry.msgid
             if entry.fuzzy:
@@ -330,7 +349,8 @@ def problems(notebooks: list[Path] = NOTEBOOKS, out: Path = OUT) -> list[str]:
                 found.append(f"{path.name}: not in the catalog (run: make i18n-update): {msgid[:90]!r}")
             elif entry.fuzzy:
                 found.append(f"{path.name}: fuzzy (the English changed; check the Chinese, then remove "
-                             f"the fuzzy flag): {msgid[:90]!r}")
+                             f"the fuzzy flag): {msgid[:90]!r}"
+                             + (f"\n    {difference(msgid, entry.previous_msgid)}" if entry.previous_msgid else ""))
             elif msgid not in table:
                 found.append(f"{path.name}: not translated: {msgid[:90]!r}")
             elif unescaped_list_start(table[msgid]) and not unescaped_list_start(msgid):
