@@ -254,3 +254,32 @@ def test_a_changed_english_sentence_fails_until_the_catalog_is_updated(tmp_path,
     assert edited in missing, "the edited unit stays English in the Chinese notebook"
     found = i18n.problems([copy], out=tmp_path / "zh_CN")
     assert any("not in the catalog" in line and edited[:40] in line for line in found), found
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, **IDS)
+def test_an_unusual_term_of_the_notes_comes_with_the_common_one(path):
+    """Where the glossary says the notes' word is unusual (未完成 for under-complete), a notebook
+    that uses it also gives the common term (欠完备), in parentheses where it introduces it."""
+    texts = [e.msgstr for e in _entries(path) if e.msgstr and e.msgstr != e.msgid]
+    missing = []
+    for row in glossary():
+        common = re.split(r"[（(、]", row["常用译法"])[0].strip()
+        if common and any(row["中文"] in t for t in texts) and not any(common in t for t in texts):
+            missing.append(f"{row['中文']} without {common}")
+    assert not missing, f"{path.name}: " + "; ".join(missing)
+
+
+def test_a_student_finds_the_chinese_edition():
+    """README.md links README.zh-CN.md in its first lines; the Chinese README maps every Chinese
+    notebook and gives the two commands; `make lab-zh` opens notebooks/zh_CN/."""
+    first_lines = "\n".join((ROOT / "README.md").read_text(encoding="utf-8").splitlines()[:5])
+    assert "(README.zh-CN.md)" in first_lines
+    readme = (ROOT / "README.zh-CN.md").read_text(encoding="utf-8")
+    for path in NOTEBOOKS:
+        assert f"(notebooks/zh_CN/{path.name})" in readme, f"README.zh-CN.md does not map {path.name}"
+    assert "make lab-zh" in readme and "make test" in readme and "(README.md)" in readme
+    assert "英文" in readme and "代码" in readme, "it says that code, messages and figure labels stay English"
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    assert re.search(r"^lab-zh: .*\n\t\$\(BIN\)/jupyter lab notebooks/zh_CN/$", makefile, re.M)
+    assert re.search(r"^i18n-update: .*\n\t.*scripts/i18n.py update$", makefile, re.M)
+    assert re.search(r"^i18n-notebooks: .*\n\t.*scripts/i18n.py notebooks$", makefile, re.M)
