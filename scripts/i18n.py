@@ -33,10 +33,8 @@ Sphinx, so it is written ``1\\. `` (``check`` reports it).
 from __future__ import annotations
 
 import argparse
-import copy
 import dataclasses
 import importlib.util
-import json
 import re
 import shutil
 import subprocess
