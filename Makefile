@@ -8,6 +8,7 @@
 #   make book                execute every notebook and build the static site (build/book/html)
 #   make models              train every model the notebooks use, once (before class)
 #   make student             write the student version of the notebooks to build/student/
+#   make student-zh          the same for the Chinese notebooks, to build/student/zh_CN/
 #   make i18n-update         after an English prose change: re-extract it into the Chinese catalogs
 #   make i18n-notebooks      write notebooks/zh_CN/ from the English notebooks and the catalogs
 #   make TORCH=cpu lab       the same with PyTorch's CPU-only build (no CUDA download, for
@@ -19,7 +20,7 @@ TORCH  ?=
 # PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
-.PHONY: lab lab-zh test book models student clean-models i18n-update i18n-notebooks
+.PHONY: lab lab-zh test book models student student-zh clean-models i18n-update i18n-notebooks
 
 # (Re)install when the project's dependencies change.
 $(VENV)/.installed: pyproject.toml
@@ -67,6 +68,10 @@ i18n-update: $(VENV)/.installed
 ## make i18n-notebooks: write notebooks/zh_CN/ from the English notebooks and the catalogs
 i18n-notebooks: $(VENV)/.installed
 	$(BIN)/python scripts/i18n.py notebooks
+
+## make student-zh: the Chinese notebooks without the exercises' solutions, in build/student/zh_CN/
+student-zh:
+	$(PYTHON) scripts/make_student_version.py --out build/student/zh_CN notebooks/zh_CN/*.ipynb
 
 ## make clean-models: forget the cached trained models (they retrain on next use)
 clean-models:

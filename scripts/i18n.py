@@ -7,8 +7,8 @@
 
 The English notebooks (``notebooks/NN-*.ipynb``) are the one source. Their markdown is cut into
 the units Sphinx's gettext builder extracts from them (one per paragraph, list item, heading and
-table cell, with ``$…$``, bold and inline code kept inside; display math and code blocks as they
-are), and each unit's Chinese lives in ``docs/locales/zh_CN/LC_MESSAGES/notebooks/NN-name.po``,
+table cell, with ``$…$``, bold and inline code kept inside; display math as it is, its entry's
+translation the formula itself; code blocks are not extracted), and each unit's Chinese lives in ``docs/locales/zh_CN/LC_MESSAGES/notebooks/NN-name.po``,
 one catalog per notebook. The same catalogs serve the Chinese site (Sphinx ``language = "zh_CN"``,
 ``docs/book/build.py``) and the Chinese notebooks:
 
@@ -16,8 +16,9 @@ one catalog per notebook. The same catalogs serve the Chinese site (Sphinx ``lan
   its markdown outputs) into ``build/i18n/src/``, runs Sphinx's gettext builder on them with
   ``docs/book/conf.py`` (``gettext_compact = False``: a catalog per notebook) and then
   ``sphinx-intl update -l zh_CN``: a new English unit gets an empty entry, a changed one keeps
-  its old Chinese marked *fuzzy*, a removed one becomes obsolete (``#~``). Translate what it
-  reports, remove the ``fuzzy`` flag, then run ``notebooks``.
+  its old Chinese marked *fuzzy*, with the English it was translated from as its previous msgid
+  (``#| msgid``), a removed one becomes obsolete (``#~``). Translate what it reports, remove the
+  ``fuzzy`` flag, then run ``notebooks``.
 * ``notebooks`` writes ``notebooks/zh_CN/NN-name.ipynb``: each English notebook with every
   markdown unit replaced by its translation and every code cell as it is, byte for byte (code,
   printed messages and figure labels stay English). A unit without a current translation
