@@ -2,7 +2,7 @@
 
 The real site, from every notebook, is built and checked by docs/book/test_site.py, which
 runs after the notebooks. These tests use throwaway notebooks and pages and take seconds
-(the last one starts one kernel and runs Sphinx once).
+(the tiny site starts one kernel and runs Sphinx once per edition).
 """
 
 import importlib.util
@@ -153,9 +153,13 @@ def test_a_throwaway_notebook_becomes_a_page_with_its_figure_math_and_student_ve
     ]
     (tmp_path / "nb").mkdir()
     nbformat.write(nb, tmp_path / "nb" / "01-throwaway.ipynb")
-    book.build(sorted((tmp_path / "nb").glob("*.ipynb")), tmp_path / "out")
+    entrance = book.build(sorted((tmp_path / "nb").glob("*.ipynb")), tmp_path / "out")
 
-    html = tmp_path / "out" / "html"
+    assert entrance == tmp_path / "out" / "html" / "index.html" and 'url=en/index.html' in entrance.read_text()
+    html = tmp_path / "out" / "html" / "en"
+    zh = tmp_path / "out" / "html" / "zh_CN" / "notebooks" / "01-throwaway.html"
+    assert zh.is_file() and 'href="../../en/notebooks/01-throwaway.html"' in zh.read_text(), \
+        "the Chinese edition (no catalog for this notebook: its prose stays English) links back"
     page = (html / "notebooks" / "01-throwaway.html").read_text()
     assert "01 · Throwaway" in (html / "index.html").read_text(), "the landing page links the notebook"
     assert "kept_secret" not in page and "Exercise 99.1: your code here" in page, "student version only"
@@ -175,3 +179,31 @@ def test_missing_npm_and_cache_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setattr(book.shutil, "which", lambda name: None)
     with pytest.raises(SystemExit, match="found neither npm nor a cached copy"):
         book.ensure_mathjax(tmp_path / "mathjax")
+
+
+# --- two editions ----------------------------------------------------------------------------
+
+def _edition(root: Path, language: str, other: str, png: bytes) -> Path:
+    (root / language / "_images").mkdir(parents=True)
+    (root / language / "_static").mkdir()
+    (root / language / "_images" / "fig.png").write_bytes(png)
+    (root / language / "_static" / "theme.css").write_text("body { color: black; }")
+    (root / language / "index.html").write_text(
+        f'<html><head><link rel="stylesheet" href="_static/theme.css?v=1"></head><body>'
+        f'<a href="../{other}/index.html" hreflang="{other.replace("_", "-")}" rel="alternate">other</a>'
+        f'<img src="_images/fig.png" alt="a figure"></body></html>')
+    return root / language
+
+
+def test_the_editions_share_identical_assets_once_and_link_to_them(tmp_path):
+    site = tmp_path / "html"
+    _edition(site, "en", "zh_CN", b"\x89PNG same")
+    zh = _edition(site, "zh_CN", "en", b"\x89PNG same")
+    (zh / "_static" / "only-here.js").write_text("var x = 1;")
+    saved = book.share_assets(site, ["en", "zh_CN"])
+    assert saved > 0 and not (zh / "_images").exists() and not (zh / "_static" / "theme.css").exists()
+    assert (zh / "_static" / "only-here.js").is_file(), "what only one edition has stays there"
+    page = (zh / "index.html").read_text()
+    assert 'href="../en/_static/theme.css?v=1"' in page and 'src="../en/_images/fig.png"' in page
+    assert 'href="../en/index.html"' in page, "links to pages are left alone"
+    assert book.remote_assets(site) == [], "every relinked asset exists"

@@ -3,6 +3,13 @@
 Run from anywhere (the Makefile calls it with the project's virtual environment):
 
     .venv/bin/python docs/book/build.py                 # -> build/book/html/index.html
+    .venv/bin/python docs/book/build.py --languages en  # the English edition only
+
+The site has two editions side by side, ``build/book/html/en/`` and ``build/book/html/zh_CN/``
+(the Chinese: Sphinx ``language = "zh_CN"``, the notebooks' prose from the gettext catalogs in
+``docs/locales``), each page linking to its counterpart in the other (relative links, a small
+sidebar template fed by ``html_context``); ``build/book/html/index.html`` leads to the English.
+Both editions render the same executed notebooks: nothing is executed twice.
 
 Steps, each printed with its time:
 
@@ -19,12 +26,15 @@ Steps, each printed with its time:
    ``### END SOLUTION`` replaced by the stub of ``scripts/make_student_version.py``, that
    cell's outputs dropped) and live widgets
    dropped (a static page cannot run a kernel), keeping the static PNG shown with a widget.
-4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py``, ``index.md`` and
-   ``keyboard.js``, ``docs/results.png``, the notebooks, MathJax, the figures' alt texts) into
-   ``build/book/html``.
-5. The site is checked (``site_problems``): a page per notebook, every figure present as an
-   image with alt text that says what it shows, and no page loading anything from the
-   network. Any problem fails the build.
+4. Sphinx + myst-nb render ``build/book/src`` (this folder's ``conf.py``, ``index.md``,
+   ``keyboard.js`` and ``_templates/``, ``docs/results.png``, the notebooks, MathJax, the figures'
+   alt texts) into ``build/book/html/en``; then ``build/book/src-zh_CN`` (the same, with
+   ``index.zh_CN.md`` and the catalogs) with ``-D language=zh_CN`` into ``build/book/html/zh_CN``.
+   The files the two editions share byte for byte (MathJax, the theme, every figure) are kept
+   once, in ``en/``, and the Chinese pages point there (``share_assets``).
+5. The site is checked (``site_problems``): a page per notebook in each edition, linked to its
+   counterpart in the other, every figure present as an image with alt text that says what it
+   shows, and no page loading anything from the network. Any problem fails the build.
 
 ``docs/book/test_site.py`` runs this build as part of ``make test`` and adds checks in
 headless Chromium: the math renders, and an accessibility audit (axe-core) of every page.
@@ -56,6 +66,13 @@ MATHJAX_PACKAGE = "mathjax@3"
 AXE_CACHE = ROOT / "build" / "axe-core"  # axe-core, for the site test's accessibility audit
 AXE_PACKAGE = "axe-core@4"
 ALT_TEXTS = "figure_alt.json"  # {PNG SHA-256: alt text}, read by conf.py
+LOCALES = ROOT / "docs" / "locales"  # the gettext catalogs of the Chinese edition (scripts/i18n.py)
+# The editions of the site: language code -> (its name in its own language, html_title, README with
+# the notebook map, landing-page template). The first one is the default (html/index.html leads to it).
+LANGUAGES = {
+    "en": ("English", "Autoencoders — a course companion", "README.md", "index.md"),
+    "zh_CN": ("简体中文", "自动编码器 — 课程配套笔记本", "README.zh-CN.md", "index.zh_CN.md"),
+}
 
 # The student version comes from scripts/make_student_version.py (standard library only), so
 # the site shows exactly what students get: its markers (BEGIN, END), exercise_id and
@@ -185,22 +202,38 @@ def site_version(nb: nbformat.NotebookNode, name: str = "notebook", root: Path =
 
 
 def readme_descriptions(readme: Path = ROOT / "README.md") -> dict[str, str]:
-    """``{notebook file name: what it shows}`` from the README's notebook map."""
-    rows = re.findall(r"^\|\s*\[`notebooks/([^`]+\.ipynb)`\]\([^)]*\)\s*\|(.*)\|\s*$",
+    """``{notebook file name: what it shows}`` from the README's notebook map (README.zh-CN.md's
+    rows name ``notebooks/zh_CN/NN-name.ipynb``)."""
+    if not readme.is_file():
+        return {}
+    rows = re.findall(r"^\|\s*\[`notebooks/(?:[A-Za-z_]+/)?([^`/]+\.ipynb)`\]\([^)]*\)\s*\|(.*)\|\s*$",
                       readme.read_text(encoding="utf-8"), re.M)
     return {name: text.strip() for name, text in rows}
 
 
-def landing_page(template: str, notebooks: list[Path], data_note: str) -> str:
+def landing_page(template: str, notebooks: list[Path], data_note: str, language: str = "en") -> str:
     """index.md: the template with the notebook map (README's descriptions) and the data line."""
-    about = readme_descriptions()
-    rows = ["| notebook | what it shows |", "|---|---|"]
+    about = readme_descriptions(ROOT / LANGUAGES[language][2])
+    head = "| notebook | what it shows |" if language == "en" else "| 笔记本 | 内容 |"
+    rows = [head, "|---|---|"]
     rows += [f"| {{doc}}`notebooks/{path.stem}` | {about.get(path.name, '')} |" for path in notebooks]
     return (template.replace("{{ notebook_map }}", "\n".join(rows))
             .replace("{{ data_note }}", data_note))
 
 
-def data_note(notebooks: list[Path]) -> str:
+DATA_NOTES = {
+    "en": ("The pages were built on full MNIST (60,000 training and 10,000 test digits), "
+           "with the lecture's recipe.",
+           "**These pages were built on the bundled sample of MNIST**, not on full MNIST, "
+           "so their numbers differ from the README's; run `make book` with full MNIST in "
+           "`data/MNIST/raw/` for the real ones."),
+    "zh_CN": ("这些页面是在完整 MNIST（60,000 个训练数字和 10,000 个测试数字）上、按讲座的配方生成的。",
+              "**这些页面是在内置的 MNIST 样本上生成的**，而不是在完整 MNIST 上，所以其中的数字与 "
+              "README 中的不同；把完整 MNIST 放进 `data/MNIST/raw/` 后再运行 `make book`，即可得到真实的数字。"),
+}
+
+
+def data_note(notebooks: list[Path], language: str = "en") -> str:
     """One sentence on the digits the pages ran on, read from the setup cells' output."""
     seen = set()
     for path in notebooks:
@@ -210,12 +243,9 @@ def data_note(notebooks: list[Path]) -> str:
                 if match:
                     seen.add(match.group(1))
     if seen == {"full MNIST"}:
-        return ("The pages were built on full MNIST (60,000 training and 10,000 test digits), "
-                "with the lecture's recipe.")
+        return DATA_NOTES[language][0]
     if seen:
-        return ("**These pages were built on the bundled sample of MNIST**, not on full MNIST, "
-                "so their numbers differ from the README's; run `make book` with full MNIST in "
-                "`data/MNIST/raw/` for the real ones.")
+        return DATA_NOTES[language][1]
     return ""
 
 
@@ -223,12 +253,14 @@ def data_note(notebooks: list[Path]) -> str:
 # 4. Sphinx
 
 
-def render(src: Path, html: Path) -> None:
-    """Sphinx (HTML builder) from ``src`` into a fresh ``html``; its warnings are printed."""
-    doctrees = html.parent / "doctrees"
+def render(src: Path, html: Path, doctrees: Path | None = None, language: str = "en") -> None:
+    """Sphinx (HTML builder) from ``src`` into a fresh ``html``, in ``language``; its warnings are printed."""
+    doctrees = doctrees or html.parent / "doctrees"
     for old in (html, doctrees):
         shutil.rmtree(old, ignore_errors=True)
-    run = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(doctrees),
+    options = [] if language == "en" else ["-D", f"language={language}", "-D", f"html_title={LANGUAGES[language][1]}",
+                                           "-D", f"project={LANGUAGES[language][1]}"]
+    run = subprocess.run([sys.executable, "-m", "sphinx", "-b", "html", "-q", "-d", str(doctrees), *options,
                           str(src), str(html)], capture_output=True, text=True)
     if run.stderr.strip():
         print(run.stderr.rstrip())
@@ -242,6 +274,75 @@ def render(src: Path, html: Path) -> None:
         (html / "_sources").rmdir()  # left empty by html_copy_source = False
     except OSError:
         pass
+
+
+LINKED = re.compile(r"""(\s(?:src|href)=")([^"]+)(")""")
+
+
+def share_assets(site: Path, languages: list[str]) -> int:
+    """Keep once what the editions share: every file of ``_static/`` and ``_images/`` that the
+    first edition holds byte for byte is deleted from the others, whose pages then point to the
+    first edition's copy (a relative link, e.g. ``../../en/_images/x.png``: it works from file://
+    and on any static host). Returns the bytes saved."""
+    import filecmp
+    import os
+
+    first, saved = site / languages[0], 0
+    for language in languages[1:]:
+        base = site / language
+        shared = {}
+        for folder in ("_static", "_images"):
+            for path in (base / folder).rglob("*"):
+                twin = first / path.relative_to(base)
+                if path.is_file() and twin.is_file() and filecmp.cmp(path, twin, shallow=False):
+                    shared[path.resolve()] = twin
+
+        for page in base.rglob("*.html"):
+            def relink(match, page=page):
+                url = match.group(2)
+                cut = min([i for i in (url.find("?"), url.find("#")) if i >= 0], default=len(url))
+                local = _local(page, url[:cut])
+                if local is None or is_remote(url) or local not in shared:
+                    return match.group(0)
+                new = Path(os.path.relpath(shared[local], page.parent)).as_posix()
+                return match.group(1) + new + url[cut:] + match.group(3)
+
+            text = page.read_text(encoding="utf-8")
+            page.write_text(LINKED.sub(relink, text), encoding="utf-8")
+        for path in shared:
+            saved += path.stat().st_size
+            path.unlink()
+        for folder in sorted(base.rglob("*"), reverse=True):  # the folders left empty
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+    return saved
+
+
+def write_entrance(site: Path, languages: list[str]) -> Path:
+    """``site/index.html``: leads to the first edition (at once) and names every edition."""
+    links = "\n".join(f'    <li><a href="{code}/index.html" hreflang="{code.replace("_", "-")}" '
+                      f'lang="{code.replace("_", "-")}">{LANGUAGES[code][1]} ({LANGUAGES[code][0]})</a></li>'
+                      for code in languages)
+    page = site / "index.html"
+    page.write_text(f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <meta http-equiv="refresh" content="0; url={languages[0]}/index.html">
+  <title>{LANGUAGES[languages[0]][1]}</title>
+</head>
+<body>
+  <main>
+  <h1>{LANGUAGES[languages[0]][1]}</h1>
+  <ul>
+{links}
+  </ul>
+  </main>
+</body>
+</html>
+""", encoding="utf-8")
+    return page
 
 
 # ---------------------------------------------------------------------------------------------
@@ -422,61 +523,116 @@ def count_figures(nb: nbformat.NotebookNode) -> int:
 RAW_TABLE = re.compile(r"\|\s*:?[-\u2013\u2014]+:?\s*\|")  # |---| (or |—| after smart quotes)
 
 
-def site_problems(out: Path) -> list[str]:
-    """What is wrong with the site in ``out/html`` built from the notebooks in ``out/src``.
+def source_folder(out: Path, language: str) -> Path:
+    """Where the site's source of an edition is assembled: ``out/src`` (English), ``out/src-zh_CN``."""
+    return out / "src" if language == "en" else out / f"src-{language}"
 
-    A page per notebook, titled by the notebook's first heading; each of its figures
-    present as an <img> whose file exists (as many images on the page as figures in the
-    executed notebook, at least), with alt text that is not its file name (alt_problem); no
+
+def counterpart_links(page: Path) -> dict[str, str]:
+    """``{language: href}`` of the language switch on a page (the sidebar's ``rel="alternate"`` links)."""
+    text = page.read_text(encoding="utf-8")
+    return {lang: href for href, lang in re.findall(
+        r'<a [^>]*href="([^"]+)"[^>]*hreflang="([^"]+)"[^>]*rel="alternate"', text)}
+
+
+def site_problems(out: Path) -> list[str]:
+    """What is wrong with the site in ``out/html`` built from the notebooks in ``out/src`` (and
+    ``out/src-zh_CN``).
+
+    An entrance page; in each edition (``out/html/en``, ``out/html/zh_CN``, those built) a
+    landing page and a page per notebook, each linked to the same page in every other edition;
+    each figure present as an <img> whose file exists (as many images on the page as figures in
+    the executed notebook, at least), with alt text that is not its file name (alt_problem); no
     solution markers left; no Markdown table left as text; no remote assets (remote_assets).
     """
-    html_dir, problems = out / "html", []
-    if not (html_dir / "index.html").is_file():
-        return [f"no landing page {html_dir / 'index.html'}"]
-    for source in sorted((out / "src" / "notebooks").glob("*.ipynb")):
-        page = html_dir / "notebooks" / f"{source.stem}.html"
-        if not page.is_file():
-            problems.append(f"{source.name}: no page {page}")
+    site, problems = out / "html", []
+    editions = [language for language in LANGUAGES if (site / language).is_dir()]
+    if not (site / "index.html").is_file():
+        problems.append(f"no entrance page {site / 'index.html'}")
+    if not editions:
+        return problems + [f"no edition of the site in {site}/"]
+    for language in editions:
+        html_dir = site / language
+        if not (html_dir / "index.html").is_file():
+            problems.append(f"no landing page {html_dir / 'index.html'}")
             continue
-        nb = nbformat.read(source, as_version=4)
-        text = page.read_text(encoding="utf-8")
-        images = page_images(page)
-        for src, alt in image_alts(page).items():
-            if is_remote(src) or (_local(page, src) is not None and not _local(page, src).is_file()):
-                problems.append(f"{page.name}: image {src} is missing")
-            if alt_problem(src, alt):
-                problems.append(f"{page.name}: image {src} {alt_problem(src, alt)}")
-        figures = count_figures(nb)
-        if len(images) < figures:
-            problems.append(f"{page.name}: {figures} figures in the notebook, {len(images)} images on the page")
-        if student.BEGIN in text or student.END in text:
-            problems.append(f"{page.name}: a solution region is shown")
-        prose = re.sub(r"<[^>]+>", "", re.sub(r"<pre[ >].*?</pre>", "", text, flags=re.S))
-        if RAW_TABLE.search(prose):
-            problems.append(f"{page.name}: a Markdown table shown as text: {RAW_TABLE.search(prose).group(0)!r}")
-    return problems + remote_assets(html_dir)
+        pages = [html_dir / "index.html"]
+        for source in sorted((source_folder(out, language) / "notebooks").glob("*.ipynb")):
+            page = html_dir / "notebooks" / f"{source.stem}.html"
+            where = f"{language}/notebooks/{page.name}"
+            if not page.is_file():
+                problems.append(f"{source.name}: no page {page}")
+                continue
+            pages.append(page)
+            nb = nbformat.read(source, as_version=4)
+            text = page.read_text(encoding="utf-8")
+            images = page_images(page)
+            for src, alt in image_alts(page).items():
+                if is_remote(src) or (_local(page, src) is not None and not _local(page, src).is_file()):
+                    problems.append(f"{where}: image {src} is missing")
+                if alt_problem(src, alt):
+                    problems.append(f"{where}: image {src} {alt_problem(src, alt)}")
+            figures = count_figures(nb)
+            if len(images) < figures:
+                problems.append(f"{where}: {figures} figures in the notebook, {len(images)} images on the page")
+            if student.BEGIN in text or student.END in text:
+                problems.append(f"{where}: a solution region is shown")
+            prose = re.sub(r"<[^>]+>", "", re.sub(r"<pre[ >].*?</pre>", "", text, flags=re.S))
+            if RAW_TABLE.search(prose):
+                problems.append(f"{where}: a Markdown table shown as text: {RAW_TABLE.search(prose).group(0)!r}")
+        for page in pages:
+            links = counterpart_links(page)
+            for other in editions:
+                if other == language:
+                    continue
+                href = links.get(other.replace("_", "-"))
+                target = page.relative_to(html_dir)
+                if href is None:
+                    problems.append(f"{language}/{target}: no link to the {LANGUAGES[other][0]} edition")
+                elif _local(page, href) != (site / other / target).resolve():
+                    problems.append(f"{language}/{target}: its {LANGUAGES[other][0]} link {href} is not "
+                                    f"{other}/{target.as_posix()}")
+                elif not (site / other / target).is_file():
+                    problems.append(f"{language}/{target}: its {LANGUAGES[other][0]} counterpart is missing")
+    return problems + remote_assets(site)
 
 
 # ---------------------------------------------------------------------------------------------
 
 
-def build(notebooks: list[Path], out: Path, executed: Path | None = None) -> Path:
-    """Build the site of ``notebooks`` into ``out/html``; returns its index.html.
-
-    Each notebook is executed, or, with ``executed``, its executed copy is read from that folder
-    (``executed / path.name``, as conftest.py's notebook items leave them in build/executed/).
-    """
-    start = time.perf_counter()
-    mathjax = ensure_mathjax()
-    src = out / "src"
+def assemble(src: Path, language: str, mathjax: Path) -> None:
+    """A fresh source folder for one edition: conf.py, the theme's extras, MathJax, the results
+    figure, and for a translated edition its catalogs (Sphinx compiles them to .mo files there)."""
     shutil.rmtree(src, ignore_errors=True)
     (src / "notebooks").mkdir(parents=True)
     (src / "_static" / "mathjax").mkdir(parents=True)
     shutil.copy2(mathjax, src / "_static" / "mathjax" / MATHJAX_FILE)
     shutil.copy2(mathjax.parent / "LICENSE", src / "_static" / "mathjax" / "LICENSE")
     shutil.copy2(HERE / "conf.py", src / "conf.py")
-    shutil.copy2(HERE / "keyboard.js", src / "_static" / "keyboard.js")
+    for name in ("keyboard.js", "language.css"):
+        shutil.copy2(HERE / name, src / "_static" / name)
+    shutil.copytree(HERE / "_templates", src / "_templates")
     shutil.copy2(ROOT / "docs" / "results.png", src / "results.png")
+    if language != "en":
+        shutil.copytree(LOCALES / language, src / "locales" / language,
+                        ignore=shutil.ignore_patterns("*.mo", "*.md"))
+
+
+def build(notebooks: list[Path], out: Path, executed: Path | None = None,
+          languages: list[str] | None = None) -> Path:
+    """Build the site of ``notebooks`` into ``out/html``, one edition per language (default: all
+    of LANGUAGES) in ``out/html/<language>``; returns the entrance page, ``out/html/index.html``.
+
+    Each notebook is executed, or, with ``executed``, its executed copy is read from that folder
+    (``executed / path.name``, as conftest.py's notebook items leave them in build/executed/).
+    Either way once: every edition renders the same executed copies.
+    """
+    start = time.perf_counter()
+    languages = list(languages or LANGUAGES)
+    mathjax = ensure_mathjax()
+    for language in languages:
+        assemble(source_folder(out, language), language, mathjax)
+    src = source_folder(out, languages[0])
 
     pages, shown = [], []
     for path in notebooks:
@@ -488,25 +644,43 @@ def build(notebooks: list[Path], out: Path, executed: Path | None = None) -> Pat
             nb = nbformat.read(executed / path.name, as_version=4)
             how = f"read the executed copy from {executed}/ for"
         nb = site_version(nb, name=path.name)
-        nbformat.write(nb, src / "notebooks" / path.name)
+        for language in languages:
+            nbformat.write(nb, source_folder(out, language) / "notebooks" / path.name)
         pages.append(src / "notebooks" / path.name)
         shown.append(nb)
         print(f"  {how} {path.name} in {time.perf_counter() - began:.0f} s", flush=True)
 
-    (src / ALT_TEXTS).write_text(json.dumps(alt_texts(shown), indent=1, ensure_ascii=False), encoding="utf-8")
-    template = (HERE / "index.md").read_text(encoding="utf-8")
-    (src / "index.md").write_text(landing_page(template, notebooks, data_note(pages)), encoding="utf-8")
-    began = time.perf_counter()
-    render(src, out / "html")
-    print(f"  rendered {len(notebooks) + 1} pages in {time.perf_counter() - began:.0f} s", flush=True)
+    alts = json.dumps(alt_texts(shown), indent=1, ensure_ascii=False)
+    shutil.rmtree(out / "html", ignore_errors=True)
+    for language in languages:
+        folder = source_folder(out, language)
+        (folder / ALT_TEXTS).write_text(alts, encoding="utf-8")
+        (folder / "editions.json").write_text(json.dumps([[code, LANGUAGES[code][0]] for code in languages],
+                                                         ensure_ascii=False), encoding="utf-8")
+        template = (HERE / LANGUAGES[language][3]).read_text(encoding="utf-8")
+        (folder / "index.md").write_text(landing_page(template, notebooks, data_note(pages, language), language),
+                                         encoding="utf-8")
+        began = time.perf_counter()
+        # Sphinx renders into out/sphinx/<language>/html, then the edition moves into the site:
+        # myst-nb writes its jupyter_execute/ folder next to Sphinx's output, which must stay unpublished.
+        staging = out / "sphinx" / language
+        render(folder, staging / "html", staging / "doctrees", language)
+        shutil.move(staging / "html", out / "html" / language)
+        print(f"  rendered {len(notebooks) + 1} pages ({LANGUAGES[language][0]}) in "
+              f"{time.perf_counter() - began:.0f} s", flush=True)
+    saved = share_assets(out / "html", languages)
+    if saved:
+        print(f"  {saved / 2**20:.1f} MiB the editions share kept once, in {languages[0]}/")
+    entrance = write_entrance(out / "html", languages)
 
     problems = site_problems(out)
     if problems:
         raise SystemExit("The site has problems:\n  " + "\n  ".join(problems))
     size = sum(f.stat().st_size for f in (out / "html").rglob("*") if f.is_file())
-    print(f"site built in {time.perf_counter() - start:.0f} s: {out / 'html' / 'index.html'} "
-          f"({size / 2**20:.1f} MiB); open it in a browser, or copy {out / 'html'}/ to any static host")
-    return out / "html" / "index.html"
+    print(f"site built in {time.perf_counter() - start:.0f} s: {entrance} "
+          f"({size / 2**20:.1f} MiB; editions: {', '.join(languages)}); open it in a browser, "
+          f"or copy {out / 'html'}/ to any static host")
+    return entrance
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -518,6 +692,8 @@ def main(argv: list[str] | None = None) -> None:
                          "render those instead of executing the notebooks")
     ap.add_argument("--out", type=Path, default=ROOT / "build" / "book",
                     help="build folder; the site goes to OUT/html (default: build/book)")
+    ap.add_argument("--languages", nargs="+", choices=list(LANGUAGES), default=list(LANGUAGES),
+                    help="the editions to build (default: all; the first is the one html/index.html opens)")
     args = ap.parse_args(argv)
     notebooks = notebooks_in(args.notebooks.resolve()) if args.notebooks else NOTEBOOKS
     if not notebooks:
@@ -526,7 +702,7 @@ def main(argv: list[str] | None = None) -> None:
         missing = [p.name for p in notebooks if not (args.executed / p.name).is_file()]
         if missing:
             raise SystemExit(f"no executed copy of {', '.join(missing)} in {args.executed}/")
-    build(notebooks, args.out.resolve(), args.executed and args.executed.resolve())
+    build(notebooks, args.out.resolve(), args.executed and args.executed.resolve(), args.languages)
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ html_theme = "furo"
 html_title = "Autoencoders — a course companion"
 html_static_path = ["_static"]
 html_js_files = ["keyboard.js"]  # code blocks that scroll sideways take the keyboard focus
+html_css_files = ["language.css"]  # the language switch
+templates_path = ["_templates"]
+# Furo's sidebar with the language switch (_templates/sidebar/language.html) under the site's name.
+html_sidebars = {"**": ["sidebar/brand.html", "sidebar/language.html", "sidebar/search.html",
+                        "sidebar/scroll-start.html", "sidebar/navigation.html", "sidebar/scroll-end.html"]}
 html_copy_source = False  # no second copy of every notebook (outputs included) in _sources/
 html_show_sourcelink = False
 
@@ -39,6 +44,27 @@ html_show_sourcelink = False
 mathjax_path = "mathjax/tex-svg-full.js"
 
 exclude_patterns = ["_build", "**.ipynb_checkpoints"]
+
+# The editions built side by side (build.py writes editions.json: [[code, name], ...]); the language
+# switch links each page to the same page in the others. Absent (a lone build), there is no switch.
+def _editions():
+    import json
+    from pathlib import Path
+
+    listed = Path(__file__).with_name("editions.json")
+    return json.loads(listed.read_text(encoding="utf-8")) if listed.is_file() else []
+
+
+html_context = {"site_languages": _editions()}
+
+# The Chinese edition (build.py builds it with -D language=zh_CN): the notebooks' prose comes from
+# the gettext catalogs in docs/locales, which build.py copies to locales/ here (Sphinx writes the
+# compiled .mo files next to them). One catalog per notebook; scripts/i18n.py extracts and merges
+# them (Sphinx's gettext builder, then sphinx-intl) and writes the Chinese notebooks from them.
+locale_dirs = ["locales/"]
+gettext_compact = False
+gettext_uuid = False
+gettext_additional_targets = []  # display math and code blocks are extracted as they are, never changed
 
 
 # Alt text of the notebooks' figures. myst-nb names each image file after the SHA-256 of its

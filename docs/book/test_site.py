@@ -5,7 +5,12 @@ docs/book). When the notebooks' own items (conftest.py) executed every notebook 
 session, the site is built from the executed copies they left in build/executed/
 (``build.py --executed``), so no notebook runs again; run alone (``pytest docs/book``), the
 build executes them itself. ``build()`` already fails on a missing page or figure, on a
-figure without alt text and on anything loaded from the network (``site_problems``).
+figure without alt text, on a page not linked to its counterpart in the other language and on
+anything loaded from the network (``site_problems``).
+
+The site has two editions, ``html/en/`` and ``html/zh_CN/`` (the Chinese, its prose from the
+catalogs in docs/locales): the checks below run on both, and the Chinese edition must render the
+same executed notebooks (one execution each) with every translated unit of prose in place.
 
 Two checks open the pages in headless Chromium (scripts/chromium.py): the math renders, and
 every page passes an accessibility audit by axe-core (fetched with ``npm pack`` like MathJax,
@@ -26,7 +31,8 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from chromium import FLAGS, find_chromium  # scripts/ is on pytest's pythonpath (pyproject.toml)
+import i18n  # scripts/ is on pytest's pythonpath (pyproject.toml)
+from chromium import FLAGS, find_chromium
 from notebook_list import NOTEBOOKS
 
 pytestmark = pytest.mark.slow
@@ -34,7 +40,10 @@ pytestmark = pytest.mark.slow
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 OUT = ROOT / "build" / "book"
-HTML = OUT / "html"
+SITE = OUT / "html"     # what is published: the entrance page and one folder per edition
+HTML = SITE / "en"      # the English edition
+ZH = SITE / "zh_CN"     # the Chinese edition
+EDITIONS = {"en": HTML, "zh_CN": ZH}
 MATH = 'class="math notranslate'  # each formula Sphinx leaves for MathJax
 SERIOUS = ("serious", "critical")  # axe-core's impacts that fail the audit
 FAILURES = ROOT / "build" / "site-test"
@@ -86,9 +95,10 @@ def test_a_page_per_notebook_linked_from_the_landing_page_in_order(site):
     assert "were built on" in landing, "the landing page says which MNIST the pages ran on"
 
 
+@pytest.mark.parametrize("edition", EDITIONS)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_figure_is_on_its_page_as_a_png(site, path):
-    page = site / "notebooks" / f"{path.stem}.html"
+def test_every_figure_is_on_its_page_as_a_png(site, path, edition):
+    page = EDITIONS[edition] / "notebooks" / f"{path.stem}.html"
     figures = book.count_figures(_executed(path))
     images = [src for src in book.page_images(page) if "_images/" in src]
     assert figures > 0, f"{path.name} drew no figure when executed"
@@ -118,8 +128,9 @@ def test_exercises_show_the_student_version(site):
 
 
 def test_no_asset_is_stored_twice(site):
+    """Across the whole published folder: the editions share MathJax, the theme and the figures."""
     seen = {}
-    for path in sorted(site.rglob("*")):
+    for path in sorted(SITE.rglob("*")):
         if path.is_file() and path.stat().st_size > 1024:
             digest = hashlib.sha256(path.read_bytes()).hexdigest()
             assert digest not in seen, f"{path} duplicates {seen[digest]}"
@@ -216,14 +227,71 @@ def describe_violations(violations: list[dict]) -> list[str]:
     return lines
 
 
-PAGES = ["index"] + [f"notebooks/{path.stem}" for path in NOTEBOOKS]
+PAGES = [f"{edition}/{name}" for edition in EDITIONS
+         for name in ["index"] + [f"notebooks/{path.stem}" for path in NOTEBOOKS]]
 
 
 @pytest.mark.parametrize("name", PAGES)
 def test_every_page_passes_an_accessibility_audit(site, chromium, axe, name):
     """axe-core (WCAG 2 A and AA, and its best practices) finds nothing serious or critical."""
-    with opened(chromium, site / f"{name}.html") as (page, _, _):
+    with opened(chromium, SITE / f"{name}.html") as (page, _, _):
         page.add_script_tag(content=axe)
         result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
         serious = [v for v in result["violations"] if v["impact"] in SERIOUS]
         assert not serious, f"{name}.html:\n  " + "\n  ".join(describe_violations(serious))
+
+
+# --- the Chinese edition ---------------------------------------------------------------------
+
+def _text(page: Path) -> str:
+    """A page's text, tags removed, entities decoded, white space collapsed."""
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page.read_text(encoding="utf-8"))))
+
+
+def _links_to(page: Path, language: str) -> Path | None:
+    """The file the page's language switch points to for ``language`` ("en", "zh-CN")."""
+    href = book.counterpart_links(page).get(language)
+    return None if href is None else (page.parent / href).resolve()
+
+
+def test_the_chinese_edition_has_a_page_per_notebook_linked_both_ways(site):
+    assert (SITE / "index.html").is_file(), "the entrance page"
+    assert 'lang="zh-CN"' in (ZH / "index.html").read_text(encoding="utf-8")
+    landing = (ZH / "index.html").read_text(encoding="utf-8")
+    positions = []
+    for path in NOTEBOOKS:
+        en, zh = HTML / "notebooks" / f"{path.stem}.html", ZH / "notebooks" / f"{path.stem}.html"
+        assert zh.is_file(), f"no Chinese page for {path.name}"
+        assert _links_to(zh, "en") == en.resolve(), f"{zh.name}: no link to its English page"
+        assert _links_to(en, "zh-CN") == zh.resolve(), f"{en.name}: no link to its Chinese page"
+        title = _title(path)
+        chinese = i18n.current(i18n.load_catalog(path))[title]
+        h1 = re.search(r"<h1>(.*?)</h1>", zh.read_text(encoding="utf-8"), re.S).group(1)
+        assert chinese in html.unescape(re.sub(r"<[^>]+>", "", h1)), f"{zh.name} is not titled {chinese!r}"
+        link = f'href="notebooks/{path.stem}.html"'
+        assert link in landing, f"the Chinese landing page does not link {path.name}"
+        positions.append(landing.index(link))
+    assert positions == sorted(positions), "the Chinese landing page lists the notebooks in their order"
+    assert _links_to(ZH / "index.html", "en") == (HTML / "index.html").resolve()
+    assert _links_to(HTML / "index.html", "zh-CN") == (ZH / "index.html").resolve()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_the_chinese_page_renders_the_same_execution_with_the_translated_prose(site, path):
+    """The Chinese page is the same executed notebook (code, printed output, figures: the same
+    <pre> blocks and images as the English page), and every translated unit is on it (its longest
+    run of Chinese characters; a translation Sphinx ignored, such as an unescaped "1. ", leaves the
+    English instead)."""
+    assert (OUT / "src-zh_CN" / "notebooks" / path.name).read_bytes() == \
+        (OUT / "src" / "notebooks" / path.name).read_bytes(), "both editions render the one executed copy"
+    en, zh = HTML / "notebooks" / f"{path.stem}.html", ZH / "notebooks" / f"{path.stem}.html"
+    blocks = [re.findall(r"<pre>.*?</pre>", page.read_text(encoding="utf-8"), re.S) for page in (en, zh)]
+    assert blocks[0] == blocks[1], "the code and its outputs differ between the editions"
+    images = [[Path(src).name for src in book.page_images(page) if "_images/" in src] for page in (en, zh)]
+    assert images[0] == images[1], "the figures differ between the editions"
+    text, missing = _text(zh), []
+    for entry in i18n.load_catalog(path):
+        runs = re.findall(r"[\u4e00-\u9fff，。：；、（）“”]+", entry.msgstr) if not entry.obsolete else []
+        if runs and max(runs, key=len) not in text:
+            missing.append(entry.msgstr[:60])
+    assert not missing, f"{zh.name}: translations not shown:\n  " + "\n  ".join(missing)
