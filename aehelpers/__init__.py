@@ -38,7 +38,7 @@ from .metrics import masked_mse, psnr, roc_auc, spearman
 from .model import Autoencoder, EncoderDecoder, decode, encode, reconstruct
 from .noise import dropout_corruption, dropout_noise, dropped, gaussian_corruption
 from .pca import leave_one_out_pcas, pca_error_curve, pca_fit, pca_reconstruct, subspace_angles
-from .plotting import interactive_figure, set_style, show_images, show_rows
+from .plotting import interactive_figure, log_axis, set_style, show_images, show_rows
 from .runtime import device, notebook_seed
 from .superres import downsample, linear_upsampler, trained_upsampler, upsample_bicubic
 from .tied import TiedAutoencoder
@@ -53,7 +53,7 @@ __all__ = [
     "dropout_noise", "dropped", "dropout_corruption", "gaussian_corruption",
     "fit", "TrainingDivergedError", "cached_model", "trained_autoencoder",
     "masked_mse", "psnr", "roc_auc", "spearman", "check_claim", "ClaimNotReproduced",
-    "set_style", "show_images", "show_rows", "interactive_figure",
+    "set_style", "log_axis", "show_images", "show_rows", "interactive_figure",
     # notebook 01
     "alphas", "interpolate", "random_pairs", "nearest_neighbour", "reconstruction_energy", "show_interpolation",
     "shift", "zoom", "rotate", "brightness", "blur", "latent_direction", "move_in_latent",

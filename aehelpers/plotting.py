@@ -14,7 +14,7 @@ import math
 import numpy as np
 import torch
 
-__all__ = ["set_style", "show_images", "show_rows", "mosaic", "as_digits", "interactive_figure"]
+__all__ = ["set_style", "log_axis", "show_images", "show_rows", "mosaic", "as_digits", "interactive_figure"]
 
 
 def set_style(presentation: bool = False) -> None:
@@ -48,6 +48,34 @@ def set_style(presentation: bool = False) -> None:
         "figure.facecolor": "white",
         "axes.facecolor": "white",
     })
+
+
+def log_axis(ax, which: str = "y") -> None:
+    """Put ``ax``'s x or y axis (``which``) on a log scale whose labels cannot collide.
+
+    Matplotlib labels the minor ticks of a log axis that spans less than about a decade
+    (``3×10⁻²``, ``4×10⁻²``, ... a few pixels apart in presentation mode). Here only the
+    major ticks get a label, as a plain number (0.02): 1, 2 and 5 times a power of ten (only
+    the powers of ten on a range of more than two decades), or, on a range too narrow to hold
+    two of them, matplotlib's few linear ticks. Used by notebooks 02 (rate-distortion) and 03 (loss curves).
+    """
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+
+    if which not in ("x", "y"):
+        raise ValueError(f"which must be 'x' or 'y', got {which!r}")
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+
+    def label(value, _):
+        low, high = sorted(axis.get_view_interval())
+        mantissa = value / 10 ** math.floor(math.log10(value) + 1e-9)
+        if high / low > 100 and round(mantissa, 6) != 1:  # over two decades: powers of ten only
+            return ""
+        return f"{value:g}"
+
+    axis.set_major_formatter(FuncFormatter(label))
+    axis.set_minor_formatter(NullFormatter())
 
 
 def as_digits(images) -> np.ndarray:

@@ -252,3 +252,34 @@ def test_spearman_refuses_bad_input():
         ae.spearman(torch.arange(3.0), torch.ones(3))
     with pytest.raises(TypeError, match="1-D tensor"):
         ae.spearman(torch.zeros(3, 2), torch.zeros(3))
+
+
+@pytest.mark.parametrize("low, high", [(0.03, 0.045), (0.02, 0.5), (1e-4, 0.5), (3.0, 700.0)])
+def test_log_axis_labels_few_plain_numbers(low, high):
+    """Within a decade matplotlib's own log axis labels every minor tick (3e-2, 4e-2, ... colliding
+    in presentation mode); log_axis labels only major ticks, in plain numbers: 1, 2 and 5 times a
+    power of ten where the range holds two of them, a few linear ticks where it does not."""
+    fig, ax = plt.subplots()
+    ax.plot([1, 2], [low, high])
+    ae.log_axis(ax, "y")
+    fig.canvas.draw()
+    lo, hi = ax.get_ylim()
+    labelled = [t for t in ax.yaxis.get_ticklabels() if t.get_text() and lo <= t.get_position()[1] <= hi]
+    assert ax.get_yscale() == "log"
+    assert not [t for t in ax.yaxis.get_ticklabels(minor=True) if t.get_text()]
+    assert 2 <= len(labelled) <= 10, [t.get_text() for t in labelled]
+    assert all("times" not in t.get_text() and "^" not in t.get_text() for t in labelled)
+    mantissas = {round(t.get_position()[1] / 10 ** math.floor(math.log10(t.get_position()[1]) + 1e-9), 6)
+                 for t in labelled}
+    if hi / lo > 100:
+        assert mantissas == {1.0}, [t.get_text() for t in labelled]
+    elif high / low > 10:
+        assert mantissas <= {1.0, 2.0, 5.0}, [t.get_text() for t in labelled]
+    plt.close(fig)
+
+
+def test_log_axis_refuses_another_axis_name():
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="'x' or 'y'"):
+        ae.log_axis(ax, "z")
+    plt.close(fig)
