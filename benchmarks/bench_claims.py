@@ -90,7 +90,7 @@ def main() -> None:
             cells.append(f"{value:.4g}" + ("" if holds else " FAILS"))
         margin = min(m for _, _, m in row["values"].values())
         kind = "lecture" if row["lecture"] else "finding"
-        print(f"| {nb} | {claim} | {kind} | " + " | ".join(cells)
+        print(f"| {nb} | {claim.replace('|', '&#124;')} | {kind} | " + " | ".join(cells)
               + f" | {fmt_threshold(row['op'], row['threshold'])} | {margin:+.0%} |")
     for stop in stops:
         print(f"\nstopped early: {stop}")
