@@ -32,6 +32,7 @@ import torch
 from torch import nn
 
 import aehelpers as ae
+import aehelpers.data
 
 
 def lecture_loop(d: int, epochs: int, seed: int):
@@ -41,7 +42,7 @@ def lecture_loop(d: int, epochs: int, seed: int):
     from torchvision.datasets import MNIST
 
     img_transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])
-    dataset = MNIST(str(ae.data_dir()), transform=img_transform, download=False)
+    dataset = MNIST(str(aehelpers.data.data_dir()), transform=img_transform, download=False)
     g = torch.Generator().manual_seed(seed)
     dataloader = DataLoader(dataset, batch_size=256, shuffle=True, generator=g)
     torch.manual_seed(seed)
@@ -101,7 +102,7 @@ def main() -> None:
     args = ap.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if ae.data_source() != "full":
+    if aehelpers.data.data_source() != "full":
         raise SystemExit("this benchmark needs full MNIST in data/MNIST/raw (see README, 'Offline')")
 
     print(f"# torch {torch.__version__}, {torch.get_num_threads()} threads, {os.cpu_count()} CPUs, "

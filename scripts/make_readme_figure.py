@@ -17,6 +17,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import torch  # noqa: E402
 
 import aehelpers as ae  # noqa: E402
+import aehelpers.data  # noqa: E402
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "results.png"
 
@@ -37,7 +38,7 @@ def main() -> None:
         "denoiser d=500": ae.reconstruct(ae.trained_autoencoder(d=500, denoise=True), x_bad),
         "OpenCV Telea": ae.opencv_inpaint(x, ae.dropped(noise), method="telea"),
     }
-    fig = ae.show_rows(rows, size=1.0, suptitle=f"held-out test digits, values in [-1, 1] ({ae.data_source()} MNIST)")
+    fig = ae.show_rows(rows, size=1.0, suptitle=f"held-out test digits, values in [-1, 1] ({aehelpers.data.data_source()} MNIST)")
     OUT.parent.mkdir(exist_ok=True)
     fig.savefig(OUT, dpi=80)
     plt.close(fig)
