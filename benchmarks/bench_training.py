@@ -67,7 +67,7 @@ def fit_loop(d: int, epochs: int, seed: int):
     model = ae.Autoencoder(784, d)
     images = ae.load_mnist(train=True)[0]
     start, cpu = time.perf_counter(), time.process_time()
-    ae.fit(model, images, epochs=epochs, seed=seed, progress=False, device="cpu")
+    ae.fit(model, images, epochs=epochs, seed=seed, progress=False)  # the model is on the CPU
     return model, (time.perf_counter() - start) / epochs, (time.process_time() - cpu) / epochs
 
 
@@ -79,7 +79,7 @@ def profile_fit(d: int, seed: int, rows: int = 12) -> None:
     model = ae.Autoencoder(784, d)
     images = ae.load_mnist(train=True)[0]
     with profile(activities=[ProfilerActivity.CPU]) as prof:
-        ae.fit(model, images, epochs=1, seed=seed, progress=False, device="cpu")
+        ae.fit(model, images, epochs=1, seed=seed, progress=False)
     print(f"\n# where one epoch of fit goes, d = {d} (torch.profiler, self CPU time)")
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=rows))
 
