@@ -38,7 +38,8 @@ def main() -> None:
         "denoiser d=500": ae.reconstruct(ae.trained_autoencoder(d=500, denoise=True), x_bad),
         "OpenCV Telea": ae.opencv_inpaint(x, ae.dropped(noise), method="telea"),
     }
-    fig = ae.show_rows(rows, size=1.0, suptitle=f"held-out test digits, values in [-1, 1] ({aehelpers.data.data_source()} MNIST)")
+    source = aehelpers.data.data_source()  # "full" or "sample"
+    fig = ae.show_rows(rows, size=1.0, suptitle=f"held-out test digits, values in [-1, 1] ({source} MNIST)")
     OUT.parent.mkdir(exist_ok=True)
     fig.savefig(OUT, dpi=80)
     plt.close(fig)

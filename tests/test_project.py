@@ -183,16 +183,17 @@ def test_the_public_api_is_what_the_notebooks_and_exercises_use():
     assert not unused, f"exported but used by no notebook or exercise (export less, or use it): {sorted(unused)}"
 
 
-
 def test_the_scripts_and_benchmarks_call_only_what_the_package_exports():
     """A name dropped from the public API must not leave a benchmark or script broken (found once:
     bench_training.py called ``ae.data_source()`` after it had left ``__all__``)."""
     import aehelpers as ae
 
-    files = [*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py"), *(ROOT / "docs" / "book").glob("*.py")]
+    files = [*(ROOT / "benchmarks").glob("*.py"), *(ROOT / "scripts").glob("*.py"),
+             *(ROOT / "docs" / "book").glob("*.py")]
     missing = {f"{p.relative_to(ROOT)}: ae.{name}" for p in files
                for name in re.findall(r"\bae\.([A-Za-z_]\w*)", p.read_text()) if not hasattr(ae, name)}
     assert not missing, "calls to names aehelpers does not export: " + ", ".join(sorted(missing))
+
 
 def _modules():
     return sorted(p for p in (ROOT / "aehelpers").rglob("*.py"))
