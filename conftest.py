@@ -10,6 +10,10 @@ This one execution (``scripts/recorded_run.py``) serves three checks: the claims
 themselves), the layout of every figure in normal mode (``tests_live/``, which gets the figure
 records through the ``executed_notebooks`` fixture) and the static site (``docs/book/``, which
 renders the executed copies that each fully executed notebook leaves in ``build/executed/``).
+When ``tests_live/`` is part of the session, the same kernel then does what a presenter does
+after "Run All": it switches ``PRESENTATION = True`` and runs every cell again
+(``RecordedRun.rerun_presenting``), which gives ``tests_live/`` the presentation-mode figures
+and the re-run's outcome with no kernel of their own.
 """
 
 from __future__ import annotations
@@ -33,6 +37,8 @@ class ExecutedNotebook:
 
     copy: Path            # build/executed/NN-name.ipynb: outputs, images with alt text
     figures: list[dict]   # one layout record per figure shown (RecordedRun.figures)
+    presented: tuple[list[dict], str | None] | None = None  # the re-run with PRESENTATION = True:
+    #                       its figures and why a cell failed (None if none); None: not re-run
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -67,9 +73,11 @@ class NotebookFile(pytest.File):
             if self.failed is None and self.run.ran == set(self.run.code_cells):
                 EXECUTED.mkdir(parents=True, exist_ok=True)
                 copy = EXECUTED / self.path.name
-                nbformat.write(self.run.executed(), copy)
-                self.config.stash.setdefault(_SESSION, {})[self.path.resolve()] = \
-                    ExecutedNotebook(copy, self.run.figures())
+                nbformat.write(self.run.executed(), copy)  # before the re-run changes the outputs
+                executed = ExecutedNotebook(copy, self.run.figures())
+                if any(item.path.parent.name == "tests_live" for item in self.session.items):
+                    executed.presented = self.run.rerun_presenting(figures_folder(self.path, "presentation"))
+                self.config.stash.setdefault(_SESSION, {})[self.path.resolve()] = executed
         finally:
             self.run.__exit__(None, None, None)
 

@@ -31,6 +31,7 @@ import tempfile
 from pathlib import Path
 
 import nbformat
+from nbclient.exceptions import CellExecutionError
 from notebook_client import running_kernel
 
 # The model cache of the checks that run on the bundled sample next to a full-MNIST run: the
@@ -49,6 +50,7 @@ from matplotlib.backend_bases import FigureCanvasBase as _Canvas
 from matplotlib.text import Text as _Text
 
 _LAYOUT, _IMAGES, _SAVE = {layout!r}, {images!r}, {save!r}
+_SHOWN_BEFORE = 0  # figures shown before the current pass (a re-run numbers its kept PNGs from 1)
 _show, _print_figure = _plt.show, _Canvas.print_figure
 
 
@@ -85,7 +87,7 @@ def _measure_and_show(*args, **kwargs):
         fig = _plt.figure(num)
         _append(_LAYOUT, _measure(fig))
         if _SAVE:
-            n = sum(1 for _ in open(_LAYOUT))
+            n = sum(1 for _ in open(_LAYOUT)) - _SHOWN_BEFORE
             fig.savefig(_os.path.join(_SAVE, f"{{n:02d}}.png"), bbox_inches="tight")
     return _show(*args, **kwargs)
 
@@ -157,11 +159,7 @@ class RecordedRun:
         self.env = dict(os.environ, MPLBACKEND=INLINE, **(env or {}))
         self.nb = nbformat.read(self.path, as_version=4)
         if presentation:
-            setup = next((c for c in self.nb.cells if c.cell_type == "code" and SETUP in c.source), None)
-            if setup is None:
-                raise ValueError(f"{self.path.name} has no setup cell with {SETUP!r}: "
-                                 "presentation mode cannot be switched on")
-            setup.source = setup.source.replace(SETUP, "PRESENTATION = True")
+            self._switch_to_presentation()
         if save_figures is not None:
             Path(save_figures).mkdir(parents=True, exist_ok=True)
         self._scratch = Path(tempfile.mkdtemp(prefix="aehelpers-run-"))
@@ -197,6 +195,34 @@ class RecordedRun:
         """Execute every code cell once, in order, as "Run All" does."""
         for index in self.code_cells:
             self.run(index)
+
+    def rerun_presenting(self, save_figures: Path | None = None) -> tuple[list[dict], str | None]:
+        """After Run All, do what a presenter does: set the setup cell's ``PRESENTATION = True``
+        and run every code cell again, in order, in the same kernel. Returns the figures this
+        second pass showed, and why a cell failed (None when every cell ran again).
+        ``save_figures``: a folder (created) that gets a PNG of every figure this pass shows."""
+        shown_before = len(self.figures())
+        if save_figures is not None:
+            Path(save_figures).mkdir(parents=True, exist_ok=True)
+        self.client.execute_cell(nbformat.v4.new_code_cell(
+            f"_SAVE, _SHOWN_BEFORE = {str(save_figures or '')!r}, {shown_before}"), 0, store_history=False)
+        self._switch_to_presentation()
+        for index in self.code_cells:
+            try:
+                self.run(index)
+            except CellExecutionError as err:
+                first = self.nb.cells[index + 1].source.splitlines()[:1]
+                return self.figures()[shown_before:], (
+                    f"cell {index} ({first[0] if first else ''!r}) fails when run a second time, "
+                    f"with PRESENTATION = True, after Run All:\n{err}")
+        return self.figures()[shown_before:], None
+
+    def _switch_to_presentation(self) -> None:
+        setup = next((c for c in self.nb.cells if c.cell_type == "code" and SETUP in c.source), None)
+        if setup is None:
+            raise ValueError(f"{self.path.name} has no setup cell with {SETUP!r}: "
+                             "presentation mode cannot be switched on")
+        setup.source = setup.source.replace(SETUP, "PRESENTATION = True")
 
     def figures(self) -> list[dict]:
         """One record per figure shown so far: ``width``, ``height`` (pixels) and ``texts``, each

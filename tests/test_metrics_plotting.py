@@ -283,3 +283,16 @@ def test_log_axis_refuses_another_axis_name():
     with pytest.raises(ValueError, match="'x' or 'y'"):
         ae.log_axis(ax, "z")
     plt.close(fig)
+
+
+def test_set_style_switches_modes_in_one_session():
+    """A presenter switches PRESENTATION and re-runs the notebook in the same kernel (tests_live
+    relies on it): every setting that one mode makes, the other makes too."""
+    with matplotlib.rc_context():
+        matplotlib.rcdefaults()
+        ae.set_style(presentation=True)
+        fresh = dict(matplotlib.rcParams)
+        matplotlib.rcdefaults()
+        ae.set_style()
+        ae.set_style(presentation=True)
+        assert dict(matplotlib.rcParams) == fresh

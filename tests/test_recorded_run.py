@@ -55,3 +55,31 @@ def test_alt_text_goes_to_the_png_with_that_hash():
     assert nb.cells[0].outputs[0].metadata == {"image/png": {"alt": "a line"}}
     assert "metadata" not in nb.cells[0].outputs[1]
     nbformat.validate(nb)
+
+
+@pytest.mark.slow
+def test_the_rerun_presenting_draws_what_a_fresh_presentation_run_draws(tmp_path):
+    setup = SETUP + "\nimport aehelpers as ae\nae.set_style(presentation=PRESENTATION)"
+    path = _notebook(tmp_path, setup, TWO_PANELS, NO_TITLE)
+    with RecordedRun(path, presentation=True) as run:
+        run.run_all()
+        fresh = run.figures()
+    with RecordedRun(path, save_figures=tmp_path / "normal") as run:
+        run.run_all()
+        normal = run.figures()
+        presented, failure = run.rerun_presenting(tmp_path / "presented")
+        setup_output = run.nb.cells[2].outputs[0].text  # cell 1 of the file; the prelude comes first
+    assert failure is None and setup_output == "presentation: True\n"
+    assert presented == fresh != normal, "the switch in the same kernel draws the fresh run's figures"
+    assert sorted(p.name for p in (tmp_path / "presented").iterdir()) == ["01.png", "02.png"]
+
+
+@pytest.mark.slow
+def test_the_rerun_presenting_names_the_cell_that_fails_a_second_time(tmp_path):
+    once = "runs = globals().get('runs', 0) + 1\nassert runs == 1, 'this cell ran twice'"
+    path = _notebook(tmp_path, SETUP, once, NO_TITLE)
+    with RecordedRun(path) as run:
+        run.run_all()
+        presented, failure = run.rerun_presenting()
+    assert presented == [], "the pass stopped before the figure"
+    assert failure.startswith("cell 2 (\"runs = globals()") and "this cell ran twice" in failure

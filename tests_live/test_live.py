@@ -12,29 +12,29 @@ pixels and every piece of text on it (its font size in pixels, and its box on th
 * a figure's smallest text is not larger than in the normal mode.
 
 Figures must be legible whatever the data, so the layout is checked on the data in use (full
-MNIST in CI) and on the bundled sample (``[...-sample]``). Runs per notebook:
+MNIST in CI) and on the bundled sample (``[...-sample]``). One kernel per notebook and data set
+runs "Run All" in normal mode, then does what a presenter does: it switches the setup cell to
+``PRESENTATION = True`` and runs every code cell again, in order
+(``RecordedRun.rerun_presenting``). That second pass gives the presentation-mode figures and is
+the re-run check (``test_every_cell_runs_again_after_run_all``): a cell that fails a second time
+fails it. Switching in the same kernel draws the same figures as a fresh run in presentation
+mode (``set_style`` sets every style it changes). Runs per notebook:
 
-* **normal mode, data in use**: the figures recorded while the notebook's own test items
-  executed it (``conftest.py``, the ``executed_notebooks`` fixture), so no extra run; a run of
-  its own only when those items were not part of this session (``pytest tests_live``);
-* **presentation mode, data in use**: one run with the setup cell switched to
-  ``PRESENTATION = True``;
-* **on the sample**, when the data in use is full MNIST: a normal and a presentation run with
-  ``AEHELPERS_DATASET=sample``, on the model cache that the browser test has just filled with
-  the sample's models (``SAMPLE_DATA``), so that they are trained once per ``make test``.
+* **data in use**: none of their own; the notebook's test items (``conftest.py``) execute it
+  and, with these tests in the session, re-run it presenting in the same kernel
+  (the ``executed_notebooks`` fixture); a kernel of their own only when those items were not
+  part of this session (``pytest tests_live``);
+* **on the sample**, when the data in use is full MNIST: one kernel with
+  ``AEHELPERS_DATASET=sample``, on the model cache that the browser test has just filled with the
+  sample's models (``SAMPLE_DATA``), so that they are trained once per ``make test``.
 
-The presentation run on the sample (the data-in-use run when that is the sample) then executes
-every code cell a second time, in order, in the same kernel
-(``test_every_cell_runs_again_after_run_all``): a re-run fails by what a cell does to the
-kernel's state, not by the digits it reads, and on the sample it costs seconds. Set
-``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
+Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
 (``<dir>/[sample/]<notebook>/<mode>/<n>.png``).
 """
 
 import functools
 
 import pytest
-from nbclient.exceptions import CellExecutionError
 from notebook_client import NOTEBOOKS
 from recorded_run import SAMPLE_DATA, RecordedRun, figures_folder
 
@@ -49,50 +49,30 @@ DATA_IN_USE = aehelpers.data.data_source()  # "full" or "sample": what the noteb
 DATA = [DATA_IN_USE] + (["sample"] if DATA_IN_USE != "sample" else [])
 
 
-def _env(data: str) -> dict:
-    """The kernel's environment for a run on ``data``: as it is for the data in use."""
-    if data == DATA_IN_USE:
-        return {}
-    return {"AEHELPERS_DATASET": "sample", "AEHELPERS_DATA": str(SAMPLE_DATA)}
-
-
 @functools.cache
-def _presentation_run(path, data: str) -> tuple[list[dict], str | None]:
-    """Run All in presentation mode on ``data``: (its figures, and on the sample, why a cell
-    failed when every code cell ran a second time in the same kernel, or None)."""
-    save = figures_folder(path, "presentation", sample_pass=data != DATA_IN_USE)
-    with RecordedRun(path, presentation=True, env=_env(data), save_figures=save) as run:
+def _own_run(path, data: str) -> tuple[list[dict], list[dict], str | None]:
+    """Run All in normal mode on ``data``, then the re-run presenting, in one kernel: (normal
+    mode's figures, presentation mode's figures, why a cell failed the second time or None)."""
+    sample_pass = data != DATA_IN_USE
+    env = {"AEHELPERS_DATASET": "sample", "AEHELPERS_DATA": str(SAMPLE_DATA)} if sample_pass else {}
+    with RecordedRun(path, env=env, save_figures=figures_folder(path, "normal", sample_pass)) as run:
         run.run_all()
-        figures = run.figures()
-        for index in run.code_cells if data == "sample" else []:
-            try:
-                run.run(index)
-            except CellExecutionError as err:
-                first = run.nb.cells[index + 1].source.splitlines()[:1]
-                return figures, (f"cell {index} ({first[0] if first else ''!r}) fails when run a second "
-                                 f"time after Run All:\n{err}")
-    return figures, None
+        normal = run.figures()
+        return (normal, *run.rerun_presenting(figures_folder(path, "presentation", sample_pass)))
 
 
-@functools.cache
-def _normal_run(path, data: str) -> list[dict]:
-    """Run All in normal mode on ``data``: its figures."""
-    save = figures_folder(path, "normal", sample_pass=data != DATA_IN_USE)
-    with RecordedRun(path, env=_env(data), save_figures=save) as run:
-        run.run_all()
-        return run.figures()
-
-
-def _normal_figures(path, data: str, executed_notebooks) -> list[dict]:
-    """Normal mode's figures: from this session's execution of the notebook when there is one."""
-    if data == DATA_IN_USE and path.resolve() in executed_notebooks:
-        return executed_notebooks[path.resolve()].figures
-    return _normal_run(path, data)
+def _runs(path, data: str, executed_notebooks) -> tuple[list[dict], list[dict], str | None]:
+    """(normal figures, presentation figures, re-run failure) of ``path`` on ``data``: from this
+    session's execution of the notebook when it re-ran presenting, else from a kernel of our own."""
+    executed = executed_notebooks.get(path.resolve()) if data == DATA_IN_USE else None
+    if executed is not None and executed.presented is not None:
+        return (executed.figures, *executed.presented)
+    return _own_run(path, data)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_cell_runs_again_after_run_all(path):
-    failure = _presentation_run(path, "sample")[1]
+def test_every_cell_runs_again_after_run_all(path, executed_notebooks):
+    failure = _runs(path, DATA_IN_USE, executed_notebooks)[2]
     assert failure is None, f"{path.name}: {failure}"
 
 
@@ -142,6 +122,7 @@ def layout_problems(normal: list[dict], large: list[dict]) -> list[str]:
 @pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_presentation_mode_makes_every_figure_readable(path, data, executed_notebooks):
-    problems = layout_problems(_normal_figures(path, data, executed_notebooks), _presentation_run(path, data)[0])
+    normal, presented, failure = _runs(path, data, executed_notebooks)
     where = "full MNIST" if data == "full" else "the bundled sample"
+    problems = layout_problems(normal, presented) + ([f"the re-run presenting stopped: {failure}"] if failure else [])
     assert not problems, f"{path.name} on {where}:\n" + "\n".join(problems)
