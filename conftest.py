@@ -29,6 +29,7 @@ from recorded_run import RecordedRun, figures_folder
 
 EXECUTED = ROOT / "build" / "executed"  # the executed copies of this session's notebook runs
 _SESSION = pytest.StashKey[dict]()
+_BROWSER = pytest.StashKey[dict]()
 
 
 @dataclasses.dataclass
@@ -119,3 +120,11 @@ def executed_notebooks(request) -> dict[Path, ExecutedNotebook]:
     empty when they were not selected (e.g. ``pytest tests_live``): the checks then execute
     what they need themselves."""
     return request.config.stash.setdefault(_SESSION, {})
+
+
+@pytest.fixture(scope="session")
+def browser_figures(request) -> dict[Path, list[dict]]:
+    """Normal mode's figures on the bundled sample, by (resolved) notebook path, as this session's
+    browser test (tests/test_browser.py) recorded them in JupyterLab; empty when it did not run
+    (no Chromium, or not selected): ``tests_live/`` then runs the notebooks on the sample itself."""
+    return request.config.stash.setdefault(_BROWSER, {})

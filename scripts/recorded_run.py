@@ -15,7 +15,9 @@ first cell it runs a hidden prelude (``PRELUDE``) that records, in the kernel:
 Three things use it: the notebooks' test items (``conftest.py``, one pytest item per code
 cell; their executed copies go to ``build/executed/`` for the site), ``tests_live/`` (the
 presentation-mode run and the re-run) and ``make book`` (``docs/book/build.py``). The prelude
-is not part of the executed copy, and it runs without a prompt number.
+is not part of the executed copy, and it runs without a prompt number. The browser test
+(``tests/test_browser.py``) gives JupyterLab's kernels the same recorder (``figure_recorder``),
+so that what it runs on the bundled sample also counts as that sample's normal-mode figures.
 """
 
 from __future__ import annotations
@@ -132,6 +134,18 @@ def _read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines()] if path.exists() else []
 
 
+def figure_recorder(layout: Path) -> str:
+    """The prelude alone, as Python source for a kernel started elsewhere (the browser test puts it
+    in JupyterLab's kernels as an IPython startup file): it records every figure shown into the
+    JSON-lines file ``layout``, which ``read_figures`` reads."""
+    return PRELUDE.format(layout=str(layout), images=os.devnull, save="")
+
+
+def read_figures(layout: Path) -> list[dict]:
+    """The figure records in ``layout`` (see ``RecordedRun.figures``), in the order shown."""
+    return _read_jsonl(Path(layout))
+
+
 def png_sha256(output: dict) -> str | None:
     """The SHA-256 of an output's PNG (the bytes, as myst-nb names the file), or None."""
     png = output.get("data", {}).get("image/png")
@@ -227,7 +241,7 @@ class RecordedRun:
     def figures(self) -> list[dict]:
         """One record per figure shown so far: ``width``, ``height`` (pixels) and ``texts``, each
         with its ``text``, its font size ``px`` and its ``box`` (x0, y0, x1, y1) on the canvas."""
-        return _read_jsonl(self._layout)
+        return read_figures(self._layout)
 
     def descriptions(self) -> dict[str, str]:
         """``{PNG SHA-256: what the figure shows}`` for every PNG drawn from a figure so far."""

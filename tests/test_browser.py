@@ -18,7 +18,11 @@ JupyterLab's menu (Run > Run All Cells) and checks, as a student would see it:
 The server runs on the bundled sample (``AEHELPERS_DATASET=sample``) with an empty model cache
 of its own (``AEHELPERS_DATA=build/sample-data``, emptied first), so that the notebooks train
 their models in the browser (progress bars included) and the repository's cache is left alone;
-``tests_live/``'s checks on the sample then reuse the models trained here.
+``tests_live/``'s checks on the sample then reuse the models trained here. Its kernels record
+every figure that Run All shows (an IPython startup file with ``recorded_run.figure_recorder``):
+these are the sample's normal-mode figures for ``tests_live/``'s layout check (the
+``browser_figures`` fixture), which then runs each of these notebooks on the sample in
+presentation mode only.
 On failure, a screenshot, the browser console and the server log are kept in
 ``build/browser-test/`` (named in the failure message). Without Chromium or Playwright the
 test is skipped with the reason (``.ci/run`` installs both); ``AEHELPERS_CHROMIUM`` names the
@@ -41,7 +45,7 @@ from pathlib import Path
 import pytest
 from chromium import FLAGS, find_chromium  # scripts/ is on pytest's pythonpath (pyproject.toml)
 from notebook_list import NOTEBOOKS
-from recorded_run import SAMPLE_DATA
+from recorded_run import SAMPLE_DATA, figure_recorder, read_figures
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK_DIR = ROOT / "notebooks"
@@ -87,6 +91,7 @@ class LabServer:
 
     def __init__(self, folder: Path, scratch: Path, log_path: Path):
         self.folder, self.scratch, self.log_path = folder, scratch, log_path
+        self.figures_log = scratch / "figures.jsonl"  # what the kernels' figure recorder writes
         self.port, self.token = _free_port(), secrets.token_hex(16)
         self.url = f"http://127.0.0.1:{self.port}"
         self.process = None
@@ -111,6 +116,10 @@ class LabServer:
         docmanager = self.scratch / "jupyterlab_settings_dir" / "@jupyterlab" / "docmanager-extension"
         docmanager.mkdir(parents=True, exist_ok=True)
         (docmanager / "plugin.jupyterlab-settings").write_text('{"autosave": false}')
+        startup = self.scratch / "ipython" / "profile_default" / "startup"  # run by every kernel it starts
+        startup.mkdir(parents=True, exist_ok=True)
+        (startup / "00-record-figures.py").write_text(figure_recorder(self.figures_log))
+        env["IPYTHONDIR"] = str(self.scratch / "ipython")
         env["AEHELPERS_DATASET"] = "sample"
         env.pop("AEHELPERS_RETRAIN", None)
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
@@ -268,12 +277,14 @@ def _code_label(cell):
     return f"cell {cell['index']} ({first[:60]!r})"
 
 
-def run_all_and_check(page, server: LabServer, notebook: Path) -> list[str]:
+def run_all_and_check(page, server: LabServer, notebook: Path) -> tuple[list[str], list[dict]]:
     """Open ``notebook`` in JupyterLab, Run All Cells from the menu, check what the student sees.
 
-    Returns a list of short notes of what was checked (for the test's output).
+    Returns a list of short notes of what was checked (for the test's output) and the records
+    of the figures that Run All showed (``recorded_run.read_figures``), before any slider moved.
     """
     path = notebook.relative_to(server.folder).as_posix()
+    server.figures_log.unlink(missing_ok=True)  # one notebook at a time: its records only
     # One workspace per notebook: JupyterLab redirects a second tab that opens a workspace in use.
     page.goto(f"{server.url}/lab/workspaces/test-{notebook.stem}/tree/{path}?token={server.token}")
     page.wait_for_function("() => window.jupyterapp !== undefined", timeout=60_000)
@@ -307,6 +318,9 @@ def run_all_and_check(page, server: LabServer, notebook: Path) -> list[str]:
     expect(not errors, f"{path}: cells raised errors:\n  " + "\n  ".join(errors))
     not_run = [_code_label(c) for c in code if c["count"] is None]
     expect(not not_run, f"{path}: cells did not run: {not_run}")
+    figures = read_figures(server.figures_log)  # written as each figure was shown, before the idle status
+    expect(figures, f"{path}: no figure was recorded in {server.figures_log} (the figure recorder, an IPython "
+                    "startup file, did not run in the kernel, or the notebook shows no figure)")
 
     notes, moved = [], 0
     for cell in code:
@@ -336,7 +350,7 @@ def run_all_and_check(page, server: LabServer, notebook: Path) -> list[str]:
         else:
             notes.append(f"{label}: figure shown once (no slider to move)")
     expect(moved, f"{path} uses ipywidgets but has no interactive cell with a slider to move")
-    return notes
+    return notes, figures
 
 
 def move_slider_and_check(page, path, cell, before, label) -> str:
@@ -431,14 +445,14 @@ def lab(browser, tmp_path_factory):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.name)
-def test_widgets_work_in_jupyterlab(notebook, browser, lab):
+def test_widgets_work_in_jupyterlab(notebook, browser, lab, browser_figures):
     page = browser.new_page()
     console = []
     page.on("console", lambda m: console.append(f"[{m.type}] {m.text}"))
     page.on("pageerror", lambda e: console.append(f"[pageerror] {e}"))
     started, failure, original = time.monotonic(), None, notebook.read_bytes()
     try:
-        notes = run_all_and_check(page, lab, notebook)
+        notes, figures = run_all_and_check(page, lab, notebook)
     except Exception as err:  # noqa: BLE001 - keep the evidence, then fail with its location
         failure = f"{type(err).__name__}: {err}" if not isinstance(err, BrowserCheckFailed) else str(err)
         ARTEFACTS.mkdir(parents=True, exist_ok=True)
@@ -455,6 +469,7 @@ def test_widgets_work_in_jupyterlab(notebook, browser, lab):
     if failure:
         pytest.fail(f"{notebook.name} in JupyterLab: {failure}\n"
                     f"Artefacts (screenshot, browser console, server log): {ARTEFACTS}", pytrace=False)
-    print(f"{notebook.name}: ran and checked in {time.monotonic() - started:.1f} s")
+    browser_figures[notebook.resolve()] = figures
+    print(f"{notebook.name}: ran and checked in {time.monotonic() - started:.1f} s; {len(figures)} figures recorded")
     for note in notes:
         print("  " + note)

@@ -59,7 +59,7 @@ def test_alt_text_goes_to_the_png_with_that_hash():
 
 @pytest.mark.slow
 def test_the_rerun_presenting_draws_what_a_fresh_presentation_run_draws(tmp_path):
-    setup = SETUP + "\nimport aehelpers as ae\nae.set_style(presentation=PRESENTATION)"
+    setup = SETUP + "\nplt.rcParams['font.size'] = 16 if PRESENTATION else 10  # as ae.set_style does"
     path = _notebook(tmp_path, setup, TWO_PANELS, NO_TITLE)
     with RecordedRun(path, presentation=True) as run:
         run.run_all()

@@ -26,7 +26,9 @@ mode (``set_style`` sets every style it changes). Runs per notebook:
   part of this session (``pytest tests_live``);
 * **on the sample**, when the data in use is full MNIST: one kernel with
   ``AEHELPERS_DATASET=sample``, on the model cache that the browser test has just filled with the
-  sample's models (``SAMPLE_DATA``), so that they are trained once per ``make test``.
+  sample's models (``SAMPLE_DATA``), so that they are trained once per ``make test``. For the
+  notebooks that the browser test ran in JupyterLab on the sample, its figure records are the
+  normal mode's (the ``browser_figures`` fixture), and the kernel runs presentation mode only.
 
 Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
 (``<dir>/[sample/]<notebook>/<mode>/<n>.png``).
@@ -49,30 +51,46 @@ DATA_IN_USE = aehelpers.data.data_source()  # "full" or "sample": what the noteb
 DATA = [DATA_IN_USE] + (["sample"] if DATA_IN_USE != "sample" else [])
 
 
+def _env(data: str) -> dict:
+    """The kernel's environment for a run on ``data``: as it is for the data in use."""
+    return {} if data == DATA_IN_USE else {"AEHELPERS_DATASET": "sample", "AEHELPERS_DATA": str(SAMPLE_DATA)}
+
+
 @functools.cache
 def _own_run(path, data: str) -> tuple[list[dict], list[dict], str | None]:
     """Run All in normal mode on ``data``, then the re-run presenting, in one kernel: (normal
     mode's figures, presentation mode's figures, why a cell failed the second time or None)."""
     sample_pass = data != DATA_IN_USE
-    env = {"AEHELPERS_DATASET": "sample", "AEHELPERS_DATA": str(SAMPLE_DATA)} if sample_pass else {}
-    with RecordedRun(path, env=env, save_figures=figures_folder(path, "normal", sample_pass)) as run:
+    with RecordedRun(path, env=_env(data), save_figures=figures_folder(path, "normal", sample_pass)) as run:
         run.run_all()
         normal = run.figures()
         return (normal, *run.rerun_presenting(figures_folder(path, "presentation", sample_pass)))
 
 
-def _runs(path, data: str, executed_notebooks) -> tuple[list[dict], list[dict], str | None]:
-    """(normal figures, presentation figures, re-run failure) of ``path`` on ``data``: from this
-    session's execution of the notebook when it re-ran presenting, else from a kernel of our own."""
+@functools.cache
+def _presentation_run(path, data: str) -> list[dict]:
+    """Run All in presentation mode on ``data``, in a kernel of its own: its figures."""
+    save = figures_folder(path, "presentation", sample_pass=data != DATA_IN_USE)
+    with RecordedRun(path, presentation=True, env=_env(data), save_figures=save) as run:
+        run.run_all()
+        return run.figures()
+
+
+def _runs(path, data: str, executed_notebooks, browser_figures) -> tuple[list[dict], list[dict], str | None]:
+    """(normal figures, presentation figures, re-run failure or None) of ``path`` on ``data``:
+    from this session's execution of the notebook when it re-ran presenting; on the sample, with
+    the browser test's figures when it ran the notebook; else from a kernel of our own."""
     executed = executed_notebooks.get(path.resolve()) if data == DATA_IN_USE else None
     if executed is not None and executed.presented is not None:
         return (executed.figures, *executed.presented)
+    if data == "sample" and data != DATA_IN_USE and path.resolve() in browser_figures:
+        return browser_figures[path.resolve()], _presentation_run(path, data), None
     return _own_run(path, data)
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_every_cell_runs_again_after_run_all(path, executed_notebooks):
-    failure = _runs(path, DATA_IN_USE, executed_notebooks)[2]
+def test_every_cell_runs_again_after_run_all(path, executed_notebooks, browser_figures):
+    failure = _runs(path, DATA_IN_USE, executed_notebooks, browser_figures)[2]
     assert failure is None, f"{path.name}: {failure}"
 
 
@@ -121,8 +139,8 @@ def layout_problems(normal: list[dict], large: list[dict]) -> list[str]:
 
 @pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
-def test_presentation_mode_makes_every_figure_readable(path, data, executed_notebooks):
-    normal, presented, failure = _runs(path, data, executed_notebooks)
+def test_presentation_mode_makes_every_figure_readable(path, data, executed_notebooks, browser_figures):
+    normal, presented, failure = _runs(path, data, executed_notebooks, browser_figures)
     where = "full MNIST" if data == "full" else "the bundled sample"
     problems = layout_problems(normal, presented) + ([f"the re-run presenting stopped: {failure}"] if failure else [])
     assert not problems, f"{path.name} on {where}:\n" + "\n".join(problems)
