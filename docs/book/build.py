@@ -43,6 +43,7 @@ headless Chromium: the math renders, and an accessibility audit (axe-core) of ev
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import html.parser
 import json
 import re
@@ -660,14 +661,19 @@ def build(notebooks: list[Path], out: Path, executed: Path | None = None,
         template = (HERE / LANGUAGES[language][3]).read_text(encoding="utf-8")
         (folder / "index.md").write_text(landing_page(template, notebooks, data_note(pages, language), language),
                                          encoding="utf-8")
-        began = time.perf_counter()
-        # Sphinx renders into out/sphinx/<language>/html, then the edition moves into the site:
-        # myst-nb writes its jupyter_execute/ folder next to Sphinx's output, which must stay unpublished.
-        staging = out / "sphinx" / language
-        render(folder, staging / "html", staging / "doctrees", language)
-        shutil.move(staging / "html", out / "html" / language)
-        print(f"  rendered {len(notebooks) + 1} pages ({LANGUAGES[language][0]}) in "
-              f"{time.perf_counter() - began:.0f} s", flush=True)
+    # Sphinx renders each edition into out/sphinx/<language>/html, all at once (one process each, on
+    # as many cores), then the edition moves into the site: myst-nb writes its jupyter_execute/ folder
+    # next to Sphinx's output, which must stay unpublished.
+    began = time.perf_counter()
+    with concurrent.futures.ThreadPoolExecutor(max_workers=len(languages)) as pool:
+        rendering = [pool.submit(render, source_folder(out, language), out / "sphinx" / language / "html",
+                                 out / "sphinx" / language / "doctrees", language) for language in languages]
+    for job in rendering:
+        job.result()  # Sphinx's failure, if any
+    for language in languages:
+        shutil.move(out / "sphinx" / language / "html", out / "html" / language)
+    print(f"  rendered {len(notebooks) + 1} pages in each of {len(languages)} editions in "
+          f"{time.perf_counter() - began:.0f} s", flush=True)
     saved = share_assets(out / "html", languages)
     if saved:
         print(f"  {saved / 2**20:.1f} MiB the editions share kept once, in {languages[0]}/")
