@@ -48,6 +48,12 @@ def pytest_collect_file(file_path: Path, parent):
     return None
 
 
+def _param(item: pytest.Item, name: str):
+    """The value of a parametrised test's argument ``name`` (None if it has none)."""
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get(name) if callspec is not None else None
+
+
 class CellFailed(Exception):
     """A code cell raised: the message is nbclient's (the cell's source and traceback)."""
 
@@ -76,7 +82,8 @@ class NotebookFile(pytest.File):
                 copy = EXECUTED / self.path.name
                 nbformat.write(self.run.executed(), copy)  # before the re-run changes the outputs
                 executed = ExecutedNotebook(copy, self.run.figures())
-                if any(item.path.parent.name == "tests_live" for item in self.session.items):
+                if any(item.path.parent.name == "tests_live" and _param(item, "path") == self.path.resolve()
+                       for item in self.session.items):  # a check of tests_live/ on this notebook
                     executed.presented = self.run.rerun_presenting(figures_folder(self.path, "presentation"))
                 self.config.stash.setdefault(_SESSION, {})[self.path.resolve()] = executed
         finally:
