@@ -4,7 +4,8 @@
 #   make lab                 set up, then open the notebooks in JupyterLab
 #   make lab-zh              the same with the Chinese notebooks (notebooks/zh_CN/, README.zh-CN.md)
 #   make test                set up, then run the unit tests, every notebook (once), presentation mode,
-#                            then build and check the site from the executed notebooks
+#                            then build and check the site from the executed notebooks; in two
+#                            processes side by side (TEST_PROCESSES=1: in one)
 #   make book                execute every notebook and build the static site (build/book/html)
 #   make models              train every model the notebooks use, once (before class)
 #   make student             write the student version of the notebooks to build/student/
@@ -17,6 +18,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 TORCH  ?=
+# make test's pytest processes (pytest-xdist): the notebooks' full-MNIST lane and the sample's
+# browser lane run side by side (scripts/lanes.py); TEST_PROCESSES=1 runs everything in one
+TEST_PROCESSES ?= 2
 # PyTorch's own index of CPU-only wheels (pip's default index serves CUDA builds on Linux)
 TORCH_CPU_INDEX = https://download.pytorch.org/whl/cpu
 
@@ -47,7 +51,7 @@ lab-zh: $(VENV)/.installed
 
 ## make test: set up, then run the unit tests, execute every notebook, check presentation mode, build and check the site
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter 1,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist loadgroup)
 
 ## make book: execute every notebook and build the static site: open build/book/html/index.html
 book: $(VENV)/.installed

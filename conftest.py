@@ -19,12 +19,14 @@ and the re-run's outcome with no kernel of their own.
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 from notebook_list import NOTEBOOKS, ROOT
+from lanes import EXECUTED as EXECUTED_LANE
 from recorded_run import RecordedRun, figures_folder
 
 EXECUTED = ROOT / "build" / "executed"  # the executed copies of this session's notebook runs
@@ -40,6 +42,15 @@ class ExecutedNotebook:
     figures: list[dict]   # one layout record per figure shown (RecordedRun.figures)
     presented: tuple[list[dict], str | None] | None = None  # the re-run with PRESENTATION = True:
     #                       its figures and why a cell failed (None if none); None: not re-run
+
+
+def pytest_configure(config):
+    """With two or more test processes (``make test``: pytest-xdist's ``-n 2``, scripts/lanes.py),
+    every process, and every kernel and server it starts, computes on one thread. On a 2-core
+    machine two processes of two threads each slow each other down about five-fold (a d = 500
+    epoch: 6.5 s each, 1.3 s alone); two of one thread each lose little (2.4 s each)."""
+    if (getattr(config.option, "numprocesses", None) or 0) > 1:
+        os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the worker processes, before torch loads
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -97,6 +108,7 @@ class NotebookCell(pytest.Item):
         super().__init__(**kwargs)
         self.index = index
         self.add_marker(pytest.mark.slow)
+        self.add_marker(EXECUTED_LANE)  # with the checks that use this run (scripts/lanes.py)
 
     def runtest(self):
         notebook: NotebookFile = self.parent

@@ -37,6 +37,7 @@ Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
 import functools
 
 import pytest
+from lanes import BROWSER, EXECUTED
 from notebook_client import NOTEBOOKS
 from recorded_run import SAMPLE_DATA, RecordedRun, figures_folder
 
@@ -49,6 +50,9 @@ MIN_TEXT_PX = 16   # smallest text height, in screen pixels, readable from the b
 
 DATA_IN_USE = aehelpers.data.data_source()  # "full" or "sample": what the notebooks' kernels load
 DATA = [DATA_IN_USE] + (["sample"] if DATA_IN_USE != "sample" else [])
+# Which process runs a check (scripts/lanes.py): the one that executed the notebooks on the data in
+# use, or the one that ran the browser test on the sample.
+LANE = {data: EXECUTED if data == DATA_IN_USE else BROWSER for data in DATA}
 
 
 def _env(data: str) -> dict:
@@ -83,11 +87,12 @@ def _runs(path, data: str, executed_notebooks, browser_figures) -> tuple[list[di
     executed = executed_notebooks.get(path.resolve()) if data == DATA_IN_USE else None
     if executed is not None and executed.presented is not None:
         return (executed.figures, *executed.presented)
-    if data == "sample" and data != DATA_IN_USE and path.resolve() in browser_figures:
+    if data != DATA_IN_USE and path.resolve() in browser_figures:  # (then data is the sample)
         return browser_figures[path.resolve()], _presentation_run(path, data), None
     return _own_run(path, data)
 
 
+@EXECUTED
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_runs_again_after_run_all(path, executed_notebooks, browser_figures):
     failure = _runs(path, DATA_IN_USE, executed_notebooks, browser_figures)[2]
@@ -137,7 +142,7 @@ def layout_problems(normal: list[dict], large: list[dict]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("data", DATA)
+@pytest.mark.parametrize("data", [pytest.param(data, marks=LANE[data]) for data in DATA])
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_presentation_mode_makes_every_figure_readable(path, data, executed_notebooks, browser_figures):
     normal, presented, failure = _runs(path, data, executed_notebooks, browser_figures)

@@ -46,6 +46,7 @@ import argparse
 import concurrent.futures
 import html.parser
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -113,8 +114,9 @@ def from_npm(package: str, members: dict[str, str], cache: Path) -> None:
         with tarfile.open(tarballs[0]) as tar:
             for member, name in members.items():
                 data = tar.extractfile(member).read()
-                (cache / f"{name}.part").write_bytes(data)
-                (cache / f"{name}.part").replace(cache / name)  # no half-written file in the cache
+                part = cache / f"{name}.{os.getpid()}.part"  # (two test processes may fetch at once)
+                part.write_bytes(data)
+                part.replace(cache / name)  # no half-written file in the cache
     print(f"  {tarballs[0].name} from npm, cached in {cache}/")
 
 
