@@ -51,7 +51,7 @@ lab-zh: $(VENV)/.installed
 
 ## make test: set up, then run the unit tests, execute every notebook, check presentation mode, build and check the site
 test: $(VENV)/.installed
-	$(BIN)/python -m pytest $(if $(filter 1,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist loadgroup)
+	$(BIN)/python -m pytest $(if $(filter 1,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES))
 
 ## make book: execute every notebook and build the static site: open build/book/html/index.html
 book: $(VENV)/.installed

@@ -14,6 +14,10 @@ When ``tests_live/`` is part of the session, the same kernel then does what a pr
 after "Run All": it switches ``PRESENTATION = True`` and runs every cell again
 (``RecordedRun.rerun_presenting``), which gives ``tests_live/`` the presentation-mode figures
 and the re-run's outcome with no kernel of their own.
+
+``make test`` runs in two processes (``scripts/lanes.py``): these items, the ``tests_live/``
+checks on the data in use and the site form one lane, in this order, in one process, since they
+share this execution; ``pytest_configure`` gives each process one thread.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
 from notebook_list import NOTEBOOKS, ROOT
-from lanes import EXECUTED as EXECUTED_LANE
+import lanes
 from recorded_run import RecordedRun, figures_folder
 
 EXECUTED = ROOT / "build" / "executed"  # the executed copies of this session's notebook runs
@@ -51,6 +55,13 @@ def pytest_configure(config):
     epoch: 6.5 s each, 1.3 s alone); two of one thread each lose little (2.4 s each)."""
     if (getattr(config.option, "numprocesses", None) or 0) > 1:
         os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the worker processes, before torch loads
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """With ``-n`` (``make test``), the tests that use one process's work run in that process, in
+    order: the notebooks' lane and the browser's lane (``scripts/lanes.py``)."""
+    return lanes.scheduler(config, log) if config.getvalue("dist") == "load" else None
 
 
 def pytest_collect_file(file_path: Path, parent):
@@ -108,7 +119,6 @@ class NotebookCell(pytest.Item):
         super().__init__(**kwargs)
         self.index = index
         self.add_marker(pytest.mark.slow)
-        self.add_marker(EXECUTED_LANE)  # with the checks that use this run (scripts/lanes.py)
 
     def runtest(self):
         notebook: NotebookFile = self.parent

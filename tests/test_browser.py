@@ -44,7 +44,6 @@ from pathlib import Path
 
 import pytest
 from chromium import FLAGS, find_chromium  # scripts/ is on pytest's pythonpath (pyproject.toml)
-from lanes import BROWSER
 from notebook_list import NOTEBOOKS
 from recorded_run import SAMPLE_DATA, figure_recorder, read_figures
 
@@ -445,7 +444,6 @@ def lab(browser, tmp_path_factory):
 
 
 @pytest.mark.slow
-@BROWSER  # tests_live's checks on the sample follow in the same process (scripts/lanes.py)
 @pytest.mark.parametrize("notebook", WIDGET_NOTEBOOKS, ids=lambda p: p.name)
 def test_widgets_work_in_jupyterlab(notebook, browser, lab, browser_figures):
     page = browser.new_page()

@@ -30,6 +30,9 @@ mode (``set_style`` sets every style it changes). Runs per notebook:
   notebooks that the browser test ran in JupyterLab on the sample, its figure records are the
   normal mode's (the ``browser_figures`` fixture), and the kernel runs presentation mode only.
 
+Under ``make test`` (two processes, ``scripts/lanes.py``) the checks on the data in use run in the
+process that executed the notebooks, those on the sample in the process that ran the browser test.
+
 Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
 (``<dir>/[sample/]<notebook>/<mode>/<n>.png``).
 """
@@ -37,7 +40,6 @@ Set ``AEHELPERS_FIGURES_DIR`` to keep the rendered figures for a look by eye
 import functools
 
 import pytest
-from lanes import BROWSER, EXECUTED
 from notebook_client import NOTEBOOKS
 from recorded_run import SAMPLE_DATA, RecordedRun, figures_folder
 
@@ -50,9 +52,6 @@ MIN_TEXT_PX = 16   # smallest text height, in screen pixels, readable from the b
 
 DATA_IN_USE = aehelpers.data.data_source()  # "full" or "sample": what the notebooks' kernels load
 DATA = [DATA_IN_USE] + (["sample"] if DATA_IN_USE != "sample" else [])
-# Which process runs a check (scripts/lanes.py): the one that executed the notebooks on the data in
-# use, or the one that ran the browser test on the sample.
-LANE = {data: EXECUTED if data == DATA_IN_USE else BROWSER for data in DATA}
 
 
 def _env(data: str) -> dict:
@@ -92,7 +91,6 @@ def _runs(path, data: str, executed_notebooks, browser_figures) -> tuple[list[di
     return _own_run(path, data)
 
 
-@EXECUTED
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_every_cell_runs_again_after_run_all(path, executed_notebooks, browser_figures):
     failure = _runs(path, DATA_IN_USE, executed_notebooks, browser_figures)[2]
@@ -142,7 +140,7 @@ def layout_problems(normal: list[dict], large: list[dict]) -> list[str]:
     return problems
 
 
-@pytest.mark.parametrize("data", [pytest.param(data, marks=LANE[data]) for data in DATA])
+@pytest.mark.parametrize("data", DATA)
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
 def test_presentation_mode_makes_every_figure_readable(path, data, executed_notebooks, browser_figures):
     normal, presented, failure = _runs(path, data, executed_notebooks, browser_figures)

@@ -33,10 +33,9 @@ import nbformat
 import pytest
 import i18n  # scripts/ is on pytest's pythonpath (pyproject.toml)
 from chromium import FLAGS, find_chromium
-from lanes import EXECUTED
 from notebook_list import NOTEBOOKS
 
-pytestmark = [pytest.mark.slow, EXECUTED]  # the site renders this session's executed notebooks
+pytestmark = pytest.mark.slow
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]

@@ -1,0 +1,29 @@
+"""make test's two lanes (scripts/lanes.py): each test that uses a process's work runs in that process."""
+
+import subprocess
+import sys
+
+from lanes import BROWSER, EXECUTED, lane
+from notebook_list import ROOT
+
+
+def test_each_kind_of_test_is_in_its_lane():
+    assert lane("notebooks/02-autoencoder.ipynb::Cell 5", sample_pass=True) == EXECUTED
+    assert lane("docs/book/test_site.py::test_math_renders_in_headless_chromium", sample_pass=True) == EXECUTED
+    assert lane("tests/test_browser.py::test_widgets_work_in_jupyterlab[01-interpolation.ipynb]", True) == BROWSER
+    live = "tests_live/test_live.py::test_presentation_mode_makes_every_figure_readable[01-interpolation.ipynb-{}]"
+    assert lane(live.format("full"), sample_pass=True) == EXECUTED
+    assert lane(live.format("sample"), sample_pass=True) == BROWSER  # beside full MNIST: the browser's
+    assert lane(live.format("sample"), sample_pass=False) == EXECUTED  # the data in use: the notebooks'
+    assert lane("tests_live/test_live.py::test_every_cell_runs_again_after_run_all[x.ipynb]", True) == EXECUTED
+    assert lane("tests/test_browser.py::test_widget_notebooks_are_the_ones_whose_code_uses_ipywidgets", True) is None
+    assert lane("tests/test_training.py::test_fit_returns_one_loss_per_epoch", sample_pass=True) is None
+
+
+def test_the_lanes_name_tests_that_exist():
+    """A renamed test would silently leave its lane: the names ``lane`` matches must be collected."""
+    out = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+                          "tests/test_browser.py", "tests_live"], cwd=ROOT, capture_output=True, text=True).stdout
+    ids = [line for line in out.splitlines() if "::" in line]
+    assert any(lane(i, sample_pass=True) == BROWSER and i.startswith("tests/test_browser.py") for i in ids), out[-2000:]
+    assert any(i.startswith("tests_live/") and i.endswith("-sample]") for i in ids), out[-2000:]
