@@ -17,7 +17,8 @@ and the re-run's outcome with no kernel of their own.
 
 ``make test`` runs in two processes (``scripts/lanes.py``): these items, the ``tests_live/``
 checks on the data in use and the site form one lane, in this order, in one process, since they
-share this execution; ``pytest_configure`` gives each process one thread.
+share this execution. While the other lane runs, each process and its kernels compute on one
+thread; a notebook's kernel started after the other lane finished uses every CPU.
 """
 
 from __future__ import annotations
@@ -49,12 +50,16 @@ class ExecutedNotebook:
 
 
 def pytest_configure(config):
-    """With two or more test processes (``make test``: pytest-xdist's ``-n 2``, scripts/lanes.py),
-    every process, and every kernel and server it starts, computes on one thread. On a 2-core
-    machine two processes of two threads each slow each other down about five-fold (a d = 500
-    epoch: 6.5 s each, 1.3 s alone); two of one thread each lose little (2.4 s each)."""
+    """With two or more test processes (``make test``: pytest-xdist's ``-n 2``), one thread each
+    while they run side by side (``scripts/lanes.py``)."""
     if (getattr(config.option, "numprocesses", None) or 0) > 1:
-        os.environ["OMP_NUM_THREADS"] = "1"  # inherited by the worker processes, before torch loads
+        lanes.start()
+
+
+def pytest_sessionfinish(session):
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if worker is not None:
+        lanes.finished(worker)
 
 
 @pytest.hookimpl(optionalhook=True)
@@ -93,7 +98,8 @@ class NotebookFile(pytest.File):
                 yield NotebookCell.from_parent(self, name=f"Cell {index}", index=index)
 
     def setup(self):
-        self.run = RecordedRun(self.path, save_figures=figures_folder(self.path, "normal")).__enter__()
+        self.run = RecordedRun(self.path, env=lanes.kernel_threads(),
+                               save_figures=figures_folder(self.path, "normal")).__enter__()
 
     def teardown(self):
         if self.run is None:  # the kernel did not start: setup's error says why

@@ -27,3 +27,24 @@ def test_the_lanes_name_tests_that_exist():
     ids = [line for line in out.splitlines() if "::" in line]
     assert any(lane(i, sample_pass=True) == BROWSER and i.startswith("tests/test_browser.py") for i in ids), out[-2000:]
     assert any(i.startswith("tests_live/") and i.endswith("-sample]") for i in ids), out[-2000:]
+
+
+def test_a_kernel_gets_one_thread_while_the_other_lane_runs_and_every_cpu_after(tmp_path, monkeypatch):
+    import os
+
+    import lanes
+
+    monkeypatch.setattr(lanes, "FINISHED", tmp_path / "finished")
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
+    assert lanes.kernel_threads() == {}, "plain pytest: the kernels inherit the environment"
+    monkeypatch.setenv("OMP_NUM_THREADS", "")  # (restored after the test, whatever start() sets)
+    lanes.start()
+    assert os.environ["OMP_NUM_THREADS"] == "1"
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw0")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    lanes.finished("gw0")  # its own end does not count
+    assert lanes.kernel_threads() == {"OMP_NUM_THREADS": "1"}
+    lanes.finished("gw1")
+    assert lanes.kernel_threads() == {"OMP_NUM_THREADS": str(len(os.sched_getaffinity(0)))}
+    lanes.start()  # a new session forgets the last one's finished workers
+    assert lanes.kernel_threads() == {"OMP_NUM_THREADS": "1"}
