@@ -15,9 +15,9 @@ after "Run All": it switches ``PRESENTATION = True`` and runs every cell again
 (``RecordedRun.rerun_presenting``), which gives ``tests_live/`` the presentation-mode figures
 and the re-run's outcome with no kernel of their own.
 
-``make test`` runs in two processes (``scripts/lanes.py``): these items, the ``tests_live/``
-checks on the data in use and the site form one lane, in this order, in one process, since they
-share this execution. While the other lane runs, each process and its kernels compute on one
+``make test`` runs in two processes (``scripts/lanes.py``): a notebook's items and the
+``tests_live/`` checks of its execution run in one process, in this order; the site runs after
+them and waits for the executed copy that the other process leaves. While the other lane runs, each process and its kernels compute on one
 thread; a notebook's kernel started after the other lane finished uses every CPU.
 """
 
@@ -34,7 +34,7 @@ from notebook_list import NOTEBOOKS, ROOT
 import lanes
 from recorded_run import RecordedRun, figures_folder
 
-EXECUTED = ROOT / "build" / "executed"  # the executed copies of this session's notebook runs
+EXECUTED = lanes.EXECUTED_COPIES  # build/executed/: the executed copies of this session's notebook runs
 _SESSION = pytest.StashKey[dict]()
 _BROWSER = pytest.StashKey[dict]()
 

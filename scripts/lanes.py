@@ -2,35 +2,43 @@
 
 ``make test`` runs pytest in two worker processes (pytest-xdist, ``-n 2``). Tests of one lane run
 in one worker, in the order pytest collects them, because they use what that process did;
-every other test goes to whichever worker is free.
+every other test (the unit tests) goes to whichever worker is free.
 
-* ``EXECUTED``: the notebooks' own test items (``conftest.py``: full MNIST in CI), then the
-  ``tests_live/`` checks on the data in use, then the site (``docs/book/``). The checks read the
-  figure records and the re-run presenting of that process's kernels (the
-  ``executed_notebooks`` fixture); the site renders the executed copies those kernels left in
-  ``build/executed/``.
-* ``BROWSER``: the JupyterLab test on the bundled sample (``tests/test_browser.py``), then the
-  ``tests_live/`` checks on the sample, which use its figure records (the ``browser_figures``
-  fixture) and the sample's models it trained (``recorded_run.SAMPLE_DATA``). Only when the data
-  in use is full MNIST: on the sample alone, the sample's checks are the first lane's.
+* ``NOTEBOOKS``: the notebooks' own test items (``conftest.py``: full MNIST in CI), then the
+  ``tests_live/`` checks of those runs, then the site (``docs/book/``). The checks read the figure
+  records and the re-run presenting of that process's kernels (the ``executed_notebooks``
+  fixture); the site renders the executed copies the kernels left in ``build/executed/``.
+* ``BROWSER``: the JupyterLab test on the bundled sample (``tests/test_browser.py``), the notebooks
+  of ``BESIDE_THE_BROWSER`` with their ``tests_live/`` checks, and, when the data in use is full
+  MNIST, the ``tests_live/`` checks on the sample, which use the browser test's figure records (the
+  ``browser_figures`` fixture) and the sample's models it trained (``recorded_run.SAMPLE_DATA``).
 
-The two lanes share no file: the first trains into ``data/models/``, the second into
-``build/sample-data/``. So the sample's whole pass runs beside the notebooks' training instead of
-after it. Plain ``pytest`` (one process) runs everything in the same order, one lane after the other.
+The lanes train into different model caches (``data/models/`` and ``build/sample-data/``), but for
+``BESIDE_THE_BROWSER``, whose models no other notebook trains. The site waits for their executed
+copies (``copies_from_the_other_lane``). While both lanes run, each process and every kernel it
+starts computes on one thread (``start``, ``kernel_threads``). Plain ``pytest`` (one process)
+runs everything in collection order, as before.
 
-pytest-xdist's own ``--dist loadgroup`` would do this with marks, but it renames the tests to carry
-the group, which pytest 9 no longer allows; ``Lanes`` groups the tests by their names instead.
+pytest-xdist's own ``--dist loadgroup`` would group tests by marks, but it renames the tests to
+carry the group, which pytest 9 no longer allows; ``scheduler`` groups them by their names.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import time
+from pathlib import Path
 
 from notebook_list import ROOT
 
-EXECUTED, BROWSER = "executed-notebooks", "browser"
+NOTEBOOKS, BROWSER = "notebooks", "browser"
+# The longest notebook (about 2 min of 8 in CI), run beside the browser test so that both lanes
+# take about as long; its models (notebook 07's ten leave-one-out autoencoders, its up-samplers)
+# are its own, so the two lanes never train the same one.
+BESIDE_THE_BROWSER = ("07-applications.ipynb",)
 FINISHED = ROOT / "build" / "test-processes-finished"  # a file per worker that has run all its tests
+EXECUTED_COPIES = ROOT / "build" / "executed"  # conftest.py's executed copies, read by the site
 
 
 def start() -> None:
@@ -41,6 +49,8 @@ def start() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
     shutil.rmtree(FINISHED, ignore_errors=True)
     FINISHED.mkdir(parents=True)
+    for name in BESIDE_THE_BROWSER:  # a copy there is then this session's (copies_from_the_other_lane)
+        (EXECUTED_COPIES / name).unlink(missing_ok=True)
 
 
 def finished(worker: str) -> None:
@@ -53,30 +63,51 @@ def kernel_threads() -> dict[str, str]:
     """``OMP_NUM_THREADS`` for a kernel a worker starts now: one while another worker still runs
     tests, every CPU once this is the last one (the first lane outlasts the second by minutes).
     Empty outside ``-n``."""
-    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
-    if worker is None or not FINISHED.is_dir():
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not FINISHED.is_dir():
         return {}
-    others_done = sum(1 for p in FINISHED.iterdir() if p.name != worker)
-    return {"OMP_NUM_THREADS": "1" if others_done < count - 1 else str(len(os.sched_getaffinity(0)))}
+    return {"OMP_NUM_THREADS": str(len(os.sched_getaffinity(0))) if _others_finished() else "1"}
 
 
 def lane(nodeid: str, sample_pass: bool) -> str | None:
     """The lane of the test ``nodeid`` (None: any worker). ``sample_pass``: the session checks the
     figures on the bundled sample beside the data in use (``tests_live`` has ``-full]`` tests)."""
-    if nodeid.startswith(("notebooks/", "docs/book/")):
-        return EXECUTED
-    if nodeid.startswith("tests_live/"):
-        return BROWSER if sample_pass and nodeid.endswith("-sample]") else EXECUTED
     if nodeid.startswith("tests/test_browser.py::test_widgets_work_in_jupyterlab["):
         return BROWSER
+    if nodeid.startswith("docs/book/"):
+        return NOTEBOOKS
+    if nodeid.startswith(("notebooks/", "tests_live/")):
+        if any(name in nodeid for name in BESIDE_THE_BROWSER):
+            return BROWSER
+        if nodeid.startswith("tests_live/") and sample_pass and nodeid.endswith("-sample]"):
+            return BROWSER
+        return NOTEBOOKS
     return None
+
+
+def copies_from_the_other_lane(paths: list[Path], timeout: float = 3600) -> dict[Path, Path]:
+    """The executed copies (``EXECUTED_COPIES``) of the notebooks in ``paths`` that the other lane
+    runs, by notebook path, once it has written them: the site's wait. A notebook that failed there
+    leaves no copy; then the wait ends when that worker has finished. Empty outside ``-n``."""
+    if os.environ.get("PYTEST_XDIST_WORKER") is None or not FINISHED.is_dir():
+        return {}
+    wanted = {path: EXECUTED_COPIES / path.name for path in paths if path.name in BESIDE_THE_BROWSER}
+    deadline = time.monotonic() + timeout
+    while not all(copy.is_file() for copy in wanted.values()) and not _others_finished() \
+            and time.monotonic() < deadline:
+        time.sleep(2)
+    return {path: copy for path, copy in wanted.items() if copy.is_file()}
+
+
+def _others_finished() -> bool:
+    worker, count = os.environ.get("PYTEST_XDIST_WORKER"), int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    return sum(1 for p in FINISHED.iterdir() if p.name != worker) >= count - 1
 
 
 def scheduler(config, log):
     """pytest-xdist's scope scheduling with the lanes as scopes (``pytest_xdist_make_scheduler``).
 
     The largest scope goes out first, so one worker starts on the notebooks at once and the other
-    on the browser test; the unit tests, one scope each, fill in wherever a worker is free."""
+    on the browser test; the unit tests, one scope each, then go to whichever is free first."""
     from xdist.scheduler import LoadScopeScheduling
 
     class Lanes(LoadScopeScheduling):
