@@ -41,6 +41,7 @@ def test_a_kernel_gets_one_thread_while_the_other_lane_runs_and_every_cpu_after(
     import lanes
 
     monkeypatch.setattr(lanes, "FINISHED", tmp_path / "finished")
+    monkeypatch.setattr(lanes, "EXECUTED_COPIES", tmp_path / "executed")  # start() removes copies there
     monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)
     assert lanes.kernel_threads() == {}, "plain pytest: the kernels inherit the environment"
     monkeypatch.setenv("OMP_NUM_THREADS", "")  # (restored after the test, whatever start() sets)
