@@ -17,8 +17,9 @@ and the re-run's outcome with no kernel of their own.
 
 ``make test`` runs in two processes (``scripts/lanes.py``): a notebook's items and the
 ``tests_live/`` checks of its execution run in one process, in this order; the site runs after
-them and waits for the executed copy that the other process leaves. While the other lane runs, each process and its kernels compute on one
-thread; a notebook's kernel started after the other lane finished uses every CPU.
+them and waits for the executed copy that the other process leaves. While the other lane runs,
+each process and its kernels compute on one thread; a notebook's kernel started after the other
+lane finished uses every CPU.
 """
 
 from __future__ import annotations
@@ -30,8 +31,9 @@ from pathlib import Path
 import nbformat
 import pytest
 from nbclient.exceptions import CellExecutionError
-from notebook_list import NOTEBOOKS, ROOT
+
 import lanes
+from notebook_list import NOTEBOOKS
 from recorded_run import RecordedRun, figures_folder
 
 EXECUTED = lanes.EXECUTED_COPIES  # build/executed/: the executed copies of this session's notebook runs

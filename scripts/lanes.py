@@ -13,9 +13,9 @@ every other test (the unit tests) goes to whichever worker is free.
   MNIST, the ``tests_live/`` checks on the sample, which use the browser test's figure records (the
   ``browser_figures`` fixture) and the sample's models it trained (``recorded_run.SAMPLE_DATA``).
 
-The lanes train into different model caches (``data/models/`` and ``build/sample-data/``), but for
-``BESIDE_THE_BROWSER``, whose models no other notebook trains. The site waits for their executed
-copies (``copies_from_the_other_lane``). While both lanes run, each process and every kernel it
+The sample's checks train into a model cache of their own (``build/sample-data/``); the notebooks
+of ``BESIDE_THE_BROWSER`` share ``data/models/`` with the other lane, but not the models they train
+(see there). The site waits for their executed copies (``copies_from_the_other_lane``). While both lanes run, each process and every kernel it
 starts computes on one thread (``start``, ``kernel_threads``). Plain ``pytest`` (one process)
 runs everything in collection order, as before.
 
@@ -34,8 +34,10 @@ from notebook_list import ROOT
 
 NOTEBOOKS, BROWSER = "notebooks", "browser"
 # The longest notebook (about 2 min of 8 in CI), run beside the browser test so that both lanes
-# take about as long; its models (notebook 07's ten leave-one-out autoencoders, its up-samplers)
-# are its own, so the two lanes never train the same one.
+# take about as long. Its models are its own (ten leave-one-out autoencoders, the up-samplers) but
+# for the lecture's d = 30 autoencoder, which notebook 01 has cached minutes before 07 starts
+# (after the browser test). Were it not there yet, both lanes would train it, on one thread each,
+# to the same weights, and the cache's atomic write would keep one.
 BESIDE_THE_BROWSER = ("07-applications.ipynb",)
 FINISHED = ROOT / "build" / "test-processes-finished"  # a file per worker that has run all its tests
 EXECUTED_COPIES = ROOT / "build" / "executed"  # conftest.py's executed copies, read by the site
