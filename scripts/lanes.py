@@ -15,9 +15,9 @@ every other test (the unit tests) goes to whichever worker is free.
 
 The sample's checks train into a model cache of their own (``build/sample-data/``); the notebooks
 of ``BESIDE_THE_BROWSER`` share ``data/models/`` with the other lane, but not the models they train
-(see there). The site waits for their executed copies (``copies_from_the_other_lane``). While both lanes run, each process and every kernel it
-starts computes on one thread (``start``, ``kernel_threads``). Plain ``pytest`` (one process)
-runs everything in collection order, as before.
+(see there). The site waits for their executed copies (``copies_from_the_other_lane``). While
+both lanes run, each process and every kernel it starts computes on one thread (``start``,
+``kernel_threads``). Plain ``pytest`` (one process) runs everything in collection order, as before.
 
 pytest-xdist's own ``--dist loadgroup`` would group tests by marks, but it renames the tests to
 carry the group, which pytest 9 no longer allows; ``scheduler`` groups them by their names.
@@ -63,8 +63,7 @@ def finished(worker: str) -> None:
 
 def kernel_threads() -> dict[str, str]:
     """``OMP_NUM_THREADS`` for a kernel a worker starts now: one while another worker still runs
-    tests, every CPU once this is the last one (the first lane outlasts the second by minutes).
-    Empty outside ``-n``."""
+    tests, every CPU once this worker is the last one left. Empty outside ``-n``."""
     if os.environ.get("PYTEST_XDIST_WORKER") is None or not FINISHED.is_dir():
         return {}
     return {"OMP_NUM_THREADS": str(len(os.sched_getaffinity(0))) if _others_finished() else "1"}
