@@ -51,10 +51,15 @@ class ExecutedNotebook:
     #                       its figures and why a cell failed (None if none); None: not re-run
 
 
+def _lanes_in_use(config) -> bool:
+    """pytest-xdist with two or more processes and its default scheduling (``make test``: ``-n 2``)."""
+    return (getattr(config.option, "numprocesses", None) or 0) > 1 and config.getvalue("dist") == "load"
+
+
 def pytest_configure(config):
-    """With two or more test processes (``make test``: pytest-xdist's ``-n 2``), one thread each
-    while they run side by side (``scripts/lanes.py``)."""
-    if (getattr(config.option, "numprocesses", None) or 0) > 1:
+    """With ``make test``'s two processes, one thread each while they run side by side
+    (``scripts/lanes.py``)."""
+    if _lanes_in_use(config):
         lanes.start()
 
 
@@ -68,7 +73,7 @@ def pytest_sessionfinish(session):
 def pytest_xdist_make_scheduler(config, log):
     """With ``-n`` (``make test``), the tests that use one process's work run in that process, in
     order: the notebooks' lane and the browser's lane (``scripts/lanes.py``)."""
-    return lanes.scheduler(config, log) if config.getvalue("dist") == "load" else None
+    return lanes.scheduler(config, log) if _lanes_in_use(config) else None
 
 
 def pytest_collect_file(file_path: Path, parent):

@@ -64,7 +64,7 @@ def finished(worker: str) -> None:
 def kernel_threads() -> dict[str, str]:
     """``OMP_NUM_THREADS`` for a kernel a worker starts now: one while another worker still runs
     tests, every CPU once this worker is the last one left. Empty outside ``-n``."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None or not FINISHED.is_dir():
+    if not _in_lanes():
         return {}
     return {"OMP_NUM_THREADS": str(len(os.sched_getaffinity(0))) if _others_finished() else "1"}
 
@@ -89,7 +89,7 @@ def copies_from_the_other_lane(paths: list[Path], timeout: float = 3600) -> dict
     """The executed copies (``EXECUTED_COPIES``) of the notebooks in ``paths`` that the other lane
     runs, by notebook path, once it has written them: the site's wait. A notebook that failed there
     leaves no copy; then the wait ends when that worker has finished. Empty outside ``-n``."""
-    if os.environ.get("PYTEST_XDIST_WORKER") is None or not FINISHED.is_dir():
+    if not _in_lanes():
         return {}
     wanted = {path: EXECUTED_COPIES / path.name for path in paths if path.name in BESIDE_THE_BROWSER}
     deadline = time.monotonic() + timeout
@@ -97,6 +97,11 @@ def copies_from_the_other_lane(paths: list[Path], timeout: float = 3600) -> dict
             and time.monotonic() < deadline:
         time.sleep(2)
     return {path: copy for path, copy in wanted.items() if copy.is_file()}
+
+
+def _in_lanes() -> bool:
+    """This is a worker of a session that ``start`` prepared."""
+    return os.environ.get("PYTEST_XDIST_WORKER") is not None and FINISHED.is_dir()
 
 
 def _others_finished() -> bool:
